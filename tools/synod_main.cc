@@ -1,17 +1,20 @@
 // synod: the one binary. Subcommands parse flags, call the libraries, and print.
 // Exit codes: 0 ok, 1 operational failure, 2 bad usage, 3 not found.
 #include <CLI/CLI.hpp>
-#include <cstdio>
+
+#include "tools/commands.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Synod: a replicated key-value and ledger store on Multi-Paxos", "synod"};
   app.set_version_flag("--version", std::string("synod ") + SYNOD_VERSION);
   app.require_subcommand(1);
+  int rc = 0;
+  synod::tools::AddSimCommand(app, &rc);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : 2;
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
   }
-  return 0;
+  return rc;
 }

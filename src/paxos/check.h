@@ -8,10 +8,10 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define SYNOD_CHECK(cond)                                                           \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
+#define SYNOD_CHECK(cond)                                                                 \
+  do {                                                                                    \
+    if (!(cond)) {                                                                        \
       std::fprintf(stderr, "%s:%d: SYNOD_CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                 \
-    }                                                                               \
+      std::abort();                                                                       \
+    }                                                                                     \
   } while (0)

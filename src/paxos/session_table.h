@@ -55,8 +55,8 @@ class SessionTable {
 
  private:
   struct Session {
-    uint64_t floor = 0;            // Every request id <= floor is forgotten.
-    uint64_t last_slot = 0;        // Slot of the latest Record, for eviction.
+    uint64_t floor = 0;                       // Every request id <= floor is forgotten.
+    uint64_t last_slot = 0;                   // Slot of the latest Record, for eviction.
     std::map<uint64_t, std::string> results;  // Invariant: every key > floor.
   };
   void EvictOne();

@@ -17,7 +17,9 @@ class [[nodiscard]] Status {
 
   Status() = default;
   static Status Ok() { return Status(); }
-  static Status InvalidArgument(std::string m) { return Status(Code::kInvalidArgument, std::move(m)); }
+  static Status InvalidArgument(std::string m) {
+    return Status(Code::kInvalidArgument, std::move(m));
+  }
   static Status NotFound(std::string m) { return Status(Code::kNotFound, std::move(m)); }
   static Status Corruption(std::string m) { return Status(Code::kCorruption, std::move(m)); }
   static Status IoError(std::string m) { return Status(Code::kIoError, std::move(m)); }
@@ -58,13 +60,20 @@ class [[nodiscard]] Result {
 
 inline std::string Status::ToString() const {
   switch (code_) {
-    case Code::kOk: return "ok";
-    case Code::kInvalidArgument: return "invalid argument: " + message_;
-    case Code::kNotFound: return "not found: " + message_;
-    case Code::kCorruption: return "corruption: " + message_;
-    case Code::kIoError: return "io error: " + message_;
-    case Code::kBusy: return "busy: " + message_;
-    case Code::kAborted: return "aborted: " + message_;
+    case Code::kOk:
+      return "ok";
+    case Code::kInvalidArgument:
+      return "invalid argument: " + message_;
+    case Code::kNotFound:
+      return "not found: " + message_;
+    case Code::kCorruption:
+      return "corruption: " + message_;
+    case Code::kIoError:
+      return "io error: " + message_;
+    case Code::kBusy:
+      return "busy: " + message_;
+    case Code::kAborted:
+      return "aborted: " + message_;
   }
   return "unknown";
 }

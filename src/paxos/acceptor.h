@@ -1,0 +1,46 @@
+// Acceptor: the memory of the cluster (Paxos Made Simple, phase 1b and 2b).
+//
+// It promises never to accept below the highest ballot it has promised, and remembers the
+// latest (ballot, batch) it accepted per slot. Both facts are handed to the driver as
+// DurableWrite records in the SAME Ready as the Promise/Accepted that reports them, so a
+// driver that persists before sending never reports what it could forget (P2c relies on it).
+//
+// Owned by one Core; single-threaded.
+// Invariant: every accepted pvalue's ballot <= promised_.
+// Invariant: every accepted slot >= compacted_below_.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "paxos/message.h"
+
+namespace synod {
+
+class Acceptor {
+ public:
+  Acceptor(NodeId self, Ballot promised, std::map<Slot, PValue> accepted, Slot compacted_below);
+
+  void OnPrepare(NodeId from, const PrepareMsg& msg, Ready* ready);
+  void OnAccept(NodeId from, const AcceptMsg& msg, Ready* ready);
+
+  // Drops pvalues below `slot` (they are decided and covered by a durable snapshot).
+  void Compact(Slot slot);
+
+  const Ballot& promised() const { return promised_; }
+  const std::map<Slot, PValue>& accepted() const { return accepted_; }
+  Slot compacted_below() const { return compacted_below_; }
+
+  // Empty when every invariant holds, else a description of the first broken one.
+  std::string CheckInvariants() const;
+
+ private:
+  void Promise(const Ballot& ballot, Ready* ready);
+
+  NodeId self_;
+  Ballot promised_;
+  std::map<Slot, PValue> accepted_;
+  Slot compacted_below_ = 0;
+};
+
+}  // namespace synod

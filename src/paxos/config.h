@@ -1,0 +1,40 @@
+// CoreConfig: everything a node's consensus core is told at construction. Times are in ticks
+// (the driver maps real time to ticks; the simulator counts them).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "paxos/types.h"
+
+namespace synod {
+
+// Bugs that a test can plant to prove the simulator's checkers fail. Never set in production.
+enum class PlantedBug {
+  kNone,
+  kAcceptorForgetsOnRestart,  // The reference design: promise and accepted lost on restart.
+  kLeaderIgnoresPromises,     // An adopted leader proposes no-ops instead of accepted values.
+};
+
+struct CoreConfig {
+  NodeId self = 0;
+  std::vector<NodeId> members;  // All voting members, sorted ascending, includes self.
+  uint64_t seed = 1;            // Seeds the backoff randomness.
+
+  uint32_t window = 8;                     // Slots a leader keeps in flight.
+  uint32_t heartbeat_ticks = 20;           // Leader sends Active this often.
+  uint32_t leader_timeout_ticks = 100;     // Replica moves to the next candidate after this.
+  uint32_t retransmit_ticks = 30;          // Scouts and commanders resend to the silent.
+  uint32_t backoff_min_ticks = 10;         // A preempted leader waits a random number of ticks
+  uint32_t backoff_max_ticks = 150;        //   in [min, max] before it may scout again.
+  uint32_t propose_retry_ticks = 60;       // Replica re-forwards undecided commands.
+  uint32_t catchup_retry_ticks = 40;       // Replica re-asks for missing decisions.
+  uint32_t join_retry_ticks = 40;          // Bootstrap resends Join.
+  uint64_t snapshot_retention_slots = 64;  // Decided log kept below a snapshot for catch-up.
+
+  PlantedBug planted_bug = PlantedBug::kNone;
+
+  size_t Majority() const { return members.size() / 2 + 1; }
+};
+
+}  // namespace synod

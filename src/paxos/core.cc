@@ -1,0 +1,184 @@
+#include "paxos/core.h"
+
+#include <algorithm>
+
+namespace synod {
+namespace {
+
+Acceptor MakeAcceptor(const CoreConfig& config, const RecoveredState& r) {
+  if (config.planted_bug == PlantedBug::kAcceptorForgetsOnRestart) {
+    return Acceptor(config.self, Ballot{}, {}, 0);  // The reference design's amnesia.
+  }
+  Slot compacted = r.decided.empty() ? r.snapshot.slot + 1 : r.decided.begin()->first;
+  if (!r.accepted.empty()) compacted = std::min(compacted, r.accepted.begin()->first);
+  return Acceptor(config.self, r.promised, r.accepted, r.snapshot.slot > 0 ? compacted : 0);
+}
+
+}  // namespace
+
+const char* RoleName(Core::Role role) {
+  switch (role) {
+    case Core::Role::kLearner:
+      return "learner";
+    case Core::Role::kFollower:
+      return "follower";
+    case Core::Role::kLeader:
+      return "leader";
+  }
+  return "unknown";
+}
+
+Core::Core(CoreConfig config, RecoveredState recovered)
+    : config_(std::move(config)),
+      prng_(config_.seed),
+      joined_(recovered.joined),
+      acceptor_(MakeAcceptor(config_, recovered)),
+      bootstrap_(config_) {
+  SYNOD_CHECK(std::is_sorted(config_.members.begin(), config_.members.end()));
+  SYNOD_CHECK(IsMember(config_.self));
+  replica_ = std::make_unique<Replica>(config_, recovered.snapshot, std::move(recovered.decided));
+  leader_ = std::make_unique<Leader>(config_, replica_.get(), &prng_);
+  if (!joined_ && config_.self == config_.members.front()) seed_.emplace(config_);
+}
+
+void Core::Start(Ready* ready) {
+  if (joined_) replica_->Start(ready);
+}
+
+Core::Role Core::role() const {
+  if (!joined_) return Role::kLearner;
+  return leader_->active() ? Role::kLeader : Role::kFollower;
+}
+
+bool Core::IsMember(NodeId id) const {
+  return std::binary_search(config_.members.begin(), config_.members.end(), id);
+}
+
+void Core::Step(const Envelope& envelope, Ready* ready) {
+  // Peers must be members; clients (from == kClientEndpoint) may only Invoke.
+  const bool from_client = envelope.from == kClientEndpoint;
+  if (from_client != std::holds_alternative<InvokeMsg>(envelope.body)) return;
+  if (!from_client && !IsMember(envelope.from)) return;
+  size_t mark = ready->messages.size();
+  Handle(envelope, ready);
+  DeliverLocal(ready, mark);
+}
+
+void Core::Tick(uint64_t now_ns, Ready* ready) {
+  ++tick_;
+  now_ns_ = now_ns;
+  size_t mark = ready->messages.size();
+  if (!joined_) {
+    bootstrap_.Tick(tick_, ready);
+  } else {
+    leader_->Tick(tick_, now_ns_, ready);
+    if (replica_->Tick(tick_, leader_->active(), ready)) leader_->StartScout(tick_, ready);
+  }
+  DeliverLocal(ready, mark);
+}
+
+// Moves messages addressed to this node out of the Ready and handles them, in order, until
+// no role has anything more to say to itself.
+void Core::DeliverLocal(Ready* ready, size_t mark) {
+  for (;;) {
+    auto& out = ready->messages;
+    size_t kept = mark;
+    for (size_t i = mark; i < out.size(); ++i) {
+      if (out[i].to == config_.self) {
+        local_.push_back(std::move(out[i]));
+      } else {
+        if (kept != i) out[kept] = std::move(out[i]);
+        ++kept;
+      }
+    }
+    out.resize(kept);
+    if (local_.empty()) return;
+    Envelope next = std::move(local_.front());
+    local_.pop_front();
+    mark = out.size();
+    Handle(next, ready);
+  }
+}
+
+void Core::Handle(const Envelope& e, Ready* ready) {
+  const NodeId from = e.from;
+  if (auto* m = std::get_if<JoinMsg>(&e.body)) return (void)m, OnJoin(from, ready);
+  if (auto* m = std::get_if<WelcomeMsg>(&e.body)) return OnWelcome(*m, ready);
+  if (auto* m = std::get_if<InvokeMsg>(&e.body)) return OnInvoke(*m, ready);
+  if (!joined_) return;  // Everything below is for members only.
+  if (auto* m = std::get_if<ProposeMsg>(&e.body)) return leader_->OnPropose(*m, ready);
+  if (auto* m = std::get_if<DecisionMsg>(&e.body)) {
+    return replica_->OnDecision(m->slot, m->batch, ready);
+  }
+  if (auto* m = std::get_if<PrepareMsg>(&e.body)) return acceptor_.OnPrepare(from, *m, ready);
+  if (auto* m = std::get_if<AcceptMsg>(&e.body)) return acceptor_.OnAccept(from, *m, ready);
+  if (auto* m = std::get_if<PromiseMsg>(&e.body)) {
+    leader_->OnPromise(from, *m, tick_, ready);
+    return replica_->ObserveBallot(m->ballot, tick_);
+  }
+  if (auto* m = std::get_if<AcceptedMsg>(&e.body)) {
+    leader_->OnAccepted(from, *m, tick_, ready);
+    return replica_->ObserveBallot(m->ballot, tick_);
+  }
+  if (auto* m = std::get_if<ActiveMsg>(&e.body)) {
+    leader_->ObserveBallot(m->ballot, tick_);
+    replica_->OnActive(from, *m, tick_, ready);
+    return;
+  }
+  if (auto* m = std::get_if<CatchupMsg>(&e.body)) return replica_->OnCatchup(from, *m, ready);
+  if (auto* m = std::get_if<DecisionsMsg>(&e.body)) return replica_->OnDecisions(*m, ready);
+  // InvokedMsg is for clients; a node ignores it.
+}
+
+void Core::OnJoin(NodeId from, Ready* ready) {
+  if (joined_) {
+    ready->messages.push_back({config_.self, from, replica_->MakeWelcome(1)});
+    return;
+  }
+  if (!seed_ || !seed_->OnJoin(from)) return;
+  // A majority asked to join a cluster that does not exist yet: form it with the empty state.
+  BecomeMember(ready);
+  for (NodeId id : seed_->joined()) {
+    if (id != config_.self) ready->messages.push_back({config_.self, id, replica_->MakeWelcome(1)});
+  }
+  seed_.reset();
+}
+
+void Core::OnWelcome(const WelcomeMsg& msg, Ready* ready) {
+  if (!joined_) {
+    BecomeMember(ready);
+    seed_.reset();
+  }
+  replica_->OnWelcome(msg, ready);
+  acceptor_.Compact(replica_->log_first());
+}
+
+void Core::OnInvoke(const InvokeMsg& msg, Ready* ready) {
+  if (joined_ && replica_->OnInvoke(msg.command, tick_, ready)) return;
+  InvokedMsg busy{msg.command.client_id, msg.command.request_id, false, "", replica_->leader()};
+  ready->messages.push_back({config_.self, kClientEndpoint, std::move(busy)});
+}
+
+void Core::BecomeMember(Ready* ready) {
+  joined_ = true;
+  DurableWrite w;
+  w.kind = DurableWrite::Kind::kJoined;
+  ready->to_persist.push_back(std::move(w));
+}
+
+void Core::OnSnapshotTaken(const Snapshot& snapshot, Ready* ready) {
+  replica_->AdoptSnapshot(snapshot, ready);
+  acceptor_.Compact(replica_->log_first());
+}
+
+std::string Core::CheckInvariants() const {
+  std::string e = acceptor_.CheckInvariants();
+  if (e.empty()) e = replica_->CheckInvariants();
+  if (e.empty()) e = leader_->CheckInvariants();
+  if (e.empty() && !joined_ && leader_->state() != Leader::State::kIdle) {
+    e = "core: leader acting before the node joined";
+  }
+  return e;
+}
+
+}  // namespace synod

@@ -1,0 +1,174 @@
+#include "paxos/leader.h"
+
+#include <algorithm>
+
+#include "paxos/limits.h"
+#include "paxos/replica.h"
+
+namespace synod {
+
+Leader::Leader(const CoreConfig& config, const Replica* replica, Prng* prng)
+    : config_(config), replica_(replica), prng_(prng) {}
+
+void Leader::StartScout(uint64_t tick, Ready* ready) {
+  if (state_ != State::kIdle || tick < backoff_until_tick_) return;
+  ballot_ = Ballot{std::max(ballot_.round, highest_seen_.round) + 1, config_.self};
+  highest_seen_ = ballot_;
+  scout_ = std::make_unique<Scout>(config_.self, config_.members, ballot_, replica_->slot_next());
+  state_ = State::kScouting;
+  last_retransmit_tick_ = tick;
+  scout_->SendPrepares(ready);
+}
+
+void Leader::OnPromise(NodeId from, const PromiseMsg& msg, uint64_t tick, Ready* ready) {
+  if (state_ != State::kScouting) return ObserveBallot(msg.ballot, tick);
+  switch (scout_->OnPromise(from, msg)) {
+    case PhaseOutcome::kDone:
+      return Adopt(tick, ready);
+    case PhaseOutcome::kPreempted:
+      return StepDown(scout_->preempted_by(), tick);
+    case PhaseOutcome::kWaiting:
+      return;
+  }
+}
+
+// Adopted: a majority promised ballot_ for every slot >= slot_first. Re-propose what they
+// accepted (highest ballot per slot wins, P2c), no-ops in the holes, then phase 2 only.
+void Leader::Adopt(uint64_t tick, Ready* ready) {
+  // Below the highest compaction point every slot is decided (acceptors compact only under a
+  // durable snapshot) and the promises may lack their pvalues: never propose there; the
+  // replica learns those slots by catch-up.
+  const Slot floor = std::max(scout_->slot_first(), scout_->compacted_below());
+  Slot top = floor;  // One past the highest slot known to be in use.
+  for (const auto& [slot, pv] : scout_->pvalues()) top = std::max(top, slot + 1);
+  top = std::max(top, replica_->max_decided() + 1);
+  state_ = State::kActive;
+  next_slot_ = top;
+  last_timestamp_ns_ = std::max(last_timestamp_ns_, replica_->last_timestamp_ns());
+  const auto& pvalues = scout_->pvalues();
+  for (Slot slot = floor; slot < top; ++slot) {
+    if (replica_->IsDecided(slot)) continue;
+    auto it = pvalues.find(slot);
+    BatchRef batch;
+    if (it != pvalues.end() && config_.planted_bug != PlantedBug::kLeaderIgnoresPromises) {
+      batch = it->second.batch;
+    } else {
+      auto noop = std::make_shared<Batch>();
+      noop->timestamp_ns = last_timestamp_ns_;
+      batch = std::move(noop);
+    }
+    last_timestamp_ns_ = std::max(last_timestamp_ns_, batch->timestamp_ns);
+    Launch(slot, std::move(batch), ready);
+  }
+  scout_.reset();
+  last_retransmit_tick_ = tick;
+  Announce(ready);
+  last_heartbeat_tick_ = tick;
+  Flush(ready);
+}
+
+void Leader::OnAccepted(NodeId from, const AcceptedMsg& msg, uint64_t tick, Ready* ready) {
+  if (state_ != State::kActive) return ObserveBallot(msg.ballot, tick);
+  auto it = commanders_.find(msg.slot);
+  if (it == commanders_.end()) return ObserveBallot(msg.ballot, tick);
+  switch (it->second.OnAccepted(from, msg)) {
+    case PhaseOutcome::kDone: {
+      DecisionMsg decision{msg.slot, ballot_, it->second.batch()};
+      commanders_.erase(it);
+      for (NodeId m : config_.members) ready->messages.push_back({config_.self, m, decision});
+      return Flush(ready);
+    }
+    case PhaseOutcome::kPreempted:
+      return StepDown(it->second.preempted_by(), tick);
+    case PhaseOutcome::kWaiting:
+      return;
+  }
+}
+
+void Leader::OnPropose(const ProposeMsg& msg, Ready* ready) {
+  if (state_ != State::kActive) return;  // The replica retries at the next leader.
+  for (const Command& c : msg.commands) {
+    if (queue_.size() >= limits::kProposeQueueMax) break;
+    if (queued_ids_.insert({c.client_id, c.request_id}).second) queue_.push_back(c);
+  }
+  Flush(ready);
+}
+
+void Leader::ObserveBallot(const Ballot& ballot, uint64_t tick) {
+  if (ballot > highest_seen_) highest_seen_ = ballot;
+  if (ballot > ballot_ && state_ != State::kIdle) StepDown(ballot, tick);
+}
+
+void Leader::StepDown(const Ballot& by, uint64_t tick) {
+  if (by > highest_seen_) highest_seen_ = by;
+  state_ = State::kIdle;
+  scout_.reset();
+  commanders_.clear();
+  queue_.clear();
+  queued_ids_.clear();
+  backoff_until_tick_ = tick + prng_->Range(config_.backoff_min_ticks, config_.backoff_max_ticks);
+}
+
+// Packs everything queued into new slots while the window has room: one slot per flush, so
+// batches grow while slots are in flight and shrink when idle.
+void Leader::Flush(Ready* ready) {
+  while (state_ == State::kActive && commanders_.size() < config_.window && !queue_.empty()) {
+    auto batch = std::make_shared<Batch>();
+    size_t bytes = 0;
+    while (!queue_.empty() && batch->commands.size() < limits::kCommandsPerBatchMax &&
+           bytes + queue_.front().payload.size() <= limits::kBatchBytesMax) {
+      bytes += queue_.front().payload.size();
+      queued_ids_.erase({queue_.front().client_id, queue_.front().request_id});
+      batch->commands.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    last_timestamp_ns_ = std::max(now_ns_, last_timestamp_ns_ + 1);
+    batch->timestamp_ns = last_timestamp_ns_;
+    Launch(next_slot_++, std::move(batch), ready);
+  }
+}
+
+void Leader::Launch(Slot slot, BatchRef batch, Ready* ready) {
+  auto [it, inserted] =
+      commanders_.try_emplace(slot, config_.self, config_.members, ballot_, slot, std::move(batch));
+  SYNOD_CHECK(inserted);
+  it->second.SendAccepts(ready);
+}
+
+void Leader::Announce(Ready* ready) {
+  ActiveMsg active{ballot_, replica_->slot_next() - 1};
+  for (NodeId m : config_.members) ready->messages.push_back({config_.self, m, active});
+}
+
+void Leader::Tick(uint64_t tick, uint64_t now_ns, Ready* ready) {
+  now_ns_ = now_ns;
+  const bool retransmit = tick - last_retransmit_tick_ >= config_.retransmit_ticks;
+  if (state_ == State::kScouting && retransmit) {
+    scout_->SendPrepares(ready);
+    last_retransmit_tick_ = tick;
+  }
+  if (state_ != State::kActive) return;
+  if (tick - last_heartbeat_tick_ >= config_.heartbeat_ticks) {
+    Announce(ready);
+    last_heartbeat_tick_ = tick;
+  }
+  if (retransmit) {
+    for (auto& [slot, commander] : commanders_) commander.SendAccepts(ready);
+    last_retransmit_tick_ = tick;
+  }
+  Flush(ready);
+}
+
+std::string Leader::CheckInvariants() const {
+  if ((scout_ != nullptr) != (state_ == State::kScouting)) return "leader: scout without scouting";
+  if (state_ != State::kActive && !commanders_.empty()) return "leader: commanders while inactive";
+  if (!ballot_.IsZero() && ballot_.node != config_.self) return "leader: ballot of another node";
+  if (ballot_ > highest_seen_) return "leader: own ballot above highest seen";
+  if (!commanders_.empty() && commanders_.rbegin()->first >= next_slot_) {
+    return "leader: commander at or above next slot";
+  }
+  if (queue_.size() != queued_ids_.size()) return "leader: queue index out of sync";
+  return "";
+}
+
+}  // namespace synod

@@ -1,0 +1,91 @@
+// Leader: the proposer of Multi-Paxos ("Clustering by Consensus": Leader with its Scout and
+// Commanders).
+//
+// Life cycle: idle -> scouting (one Scout, phase 1 over every slot >= the replica's first
+// undecided slot) -> active (adopted: re-propose every pvalue the promises reported, fill the
+// holes below the highest of them with no-ops, then run phase 2 only, one Commander per slot,
+// at most `window` in flight) -> idle again when any acceptor reports a higher ballot
+// (preempted), after which it waits a random number of ticks before it may scout again, so
+// two proposers do not duel forever.
+//
+// Commands arrive in Propose messages and wait in a bounded queue; whenever fewer than
+// `window` slots are in flight the queue is flushed into one new slot (batches grow under load
+// and shrink when idle, no timer). A chosen slot is announced with a Decision to every member.
+// While active it sends Active heartbeats.
+//
+// Owned by one Core; single-threaded. Reads its node's Replica (const) for the decided prefix.
+// Invariant: scout_ is set exactly while scouting; commanders_ is empty unless active.
+// Invariant: every commander's slot < next_slot_; commanders_.size() <= window unless filling
+// holes right after adoption.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "paxos/config.h"
+#include "paxos/message.h"
+#include "paxos/prng.h"
+#include "paxos/scout.h"
+
+namespace synod {
+
+class Replica;
+
+class Leader {
+ public:
+  enum class State { kIdle, kScouting, kActive };
+
+  Leader(const CoreConfig& config, const Replica* replica, Prng* prng);
+
+  // Starts phase 1 with a ballot above every ballot seen, unless already scouting or active,
+  // or still backing off after a preemption (then it is retried on a later call).
+  void StartScout(uint64_t tick, Ready* ready);
+
+  void OnPromise(NodeId from, const PromiseMsg& msg, uint64_t tick, Ready* ready);
+  void OnAccepted(NodeId from, const AcceptedMsg& msg, uint64_t tick, Ready* ready);
+  void OnPropose(const ProposeMsg& msg, Ready* ready);
+  // Any ballot seen anywhere (Active, Promise, Accepted). A higher one than ours makes an
+  // active or scouting leader step down.
+  void ObserveBallot(const Ballot& ballot, uint64_t tick);
+
+  void Tick(uint64_t tick, uint64_t now_ns, Ready* ready);
+
+  State state() const { return state_; }
+  bool active() const { return state_ == State::kActive; }
+  const Ballot& ballot() const { return ballot_; }
+  size_t in_flight() const { return commanders_.size(); }
+  size_t queued() const { return queue_.size(); }
+
+  std::string CheckInvariants() const;
+
+ private:
+  void Adopt(uint64_t tick, Ready* ready);
+  void StepDown(const Ballot& by, uint64_t tick);
+  void Flush(Ready* ready);
+  void Launch(Slot slot, BatchRef batch, Ready* ready);
+  void Announce(Ready* ready);
+
+  const CoreConfig& config_;
+  const Replica* replica_;
+  Prng* prng_;
+
+  State state_ = State::kIdle;
+  Ballot ballot_;
+  Ballot highest_seen_;
+  uint64_t backoff_until_tick_ = 0;
+  uint64_t last_retransmit_tick_ = 0;
+  uint64_t last_heartbeat_tick_ = 0;
+  uint64_t now_ns_ = 0;
+  uint64_t last_timestamp_ns_ = 0;  // Highest batch timestamp this leader proposed or saw.
+  std::unique_ptr<Scout> scout_;
+  std::map<Slot, Commander> commanders_;
+  Slot next_slot_ = 1;
+  std::deque<Command> queue_;
+  std::set<std::pair<uint64_t, uint64_t>> queued_ids_;  // (client_id, request_id) in queue_.
+};
+
+}  // namespace synod

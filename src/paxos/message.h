@@ -1,0 +1,105 @@
+// Messages of the protocol as plain values, the Envelope that addresses them, and the Ready
+// that every Step/Tick of the core fills in.
+//
+// These mirror schemas/wire.fbs one to one; src/net/codec translates between the two. The core
+// works on these values so that the simulator can run millions of steps without encoding.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "paxos/types.h"
+
+namespace synod {
+
+struct JoinMsg {};
+struct WelcomeMsg {
+  Snapshot snapshot;                // slot 0: the empty initial state.
+  std::vector<Decision> decisions;  // Slots after snapshot.slot, ascending.
+};
+struct InvokeMsg {
+  Command command;
+};
+struct InvokedMsg {
+  uint64_t client_id = 0;
+  uint64_t request_id = 0;
+  bool ok = false;  // False: not executed; retry (at leader_hint if non-zero).
+  std::string result;
+  NodeId leader_hint = 0;
+};
+struct ProposeMsg {
+  std::vector<Command> commands;
+};
+struct DecisionMsg {
+  Slot slot = 0;
+  Ballot ballot;
+  BatchRef batch;
+};
+struct PrepareMsg {
+  Ballot ballot;
+  Slot slot_first = 0;
+};
+struct PromiseMsg {
+  Ballot ballot;                 // The acceptor's promised ballot.
+  Slot compacted_below = 0;      // The acceptor no longer holds pvalues below this slot.
+  std::vector<PValue> accepted;  // Every pvalue at slots >= the Prepare's slot_first.
+};
+struct AcceptMsg {
+  Ballot ballot;
+  Slot slot = 0;
+  BatchRef batch;
+};
+struct AcceptedMsg {
+  Ballot ballot;  // The acceptor's promised ballot: == Accept's when accepted, > when preempted.
+  Slot slot = 0;
+};
+struct ActiveMsg {
+  Ballot ballot;
+  Slot decided_slot = 0;  // Leader's highest contiguous decided slot.
+};
+struct CatchupMsg {
+  Slot slot_first = 0;
+};
+struct DecisionsMsg {
+  std::vector<Decision> decisions;
+};
+
+using Body =
+    std::variant<JoinMsg, WelcomeMsg, InvokeMsg, InvokedMsg, ProposeMsg, DecisionMsg, PrepareMsg,
+                 PromiseMsg, AcceptMsg, AcceptedMsg, ActiveMsg, CatchupMsg, DecisionsMsg>;
+
+inline constexpr NodeId kClientEndpoint = 0;  // `to`/`from` of client traffic.
+
+struct Envelope {
+  NodeId from = 0;
+  NodeId to = 0;  // kClientEndpoint: a client, named by the body's client_id.
+  Body body;
+};
+
+const char* BodyName(const Body& body);
+
+// What one Step or Tick produced. The driver, in this order:
+//   1. persists `to_persist` in one synced write (nothing else may happen if that fails),
+//   2. sends `messages`,
+//   3. installs `install` (if set) into the state machine,
+//   4. applies `decisions` in order.
+struct Ready {
+  std::vector<DurableWrite> to_persist;
+  std::vector<Envelope> messages;
+  std::optional<Snapshot> install;  // A snapshot received by Welcome, newer than the state.
+  std::vector<Decision> decisions;  // Contiguous, ascending, each exactly once per node run.
+
+  bool Empty() const {
+    return to_persist.empty() && messages.empty() && !install && decisions.empty();
+  }
+  void Clear() {
+    to_persist.clear();
+    messages.clear();
+    install.reset();
+    decisions.clear();
+  }
+};
+
+}  // namespace synod

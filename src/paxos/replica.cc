@@ -1,0 +1,216 @@
+#include "paxos/replica.h"
+
+#include <algorithm>
+
+#include "paxos/check.h"
+#include "paxos/limits.h"
+
+namespace synod {
+
+Replica::Replica(const CoreConfig& config, Snapshot snapshot, std::map<Slot, BatchRef> decided)
+    : config_(config), snapshot_(std::move(snapshot)), decided_(std::move(decided)) {
+  slot_next_ = snapshot_.slot + 1;
+  log_first_ = decided_.empty() ? slot_next_ : std::min(decided_.begin()->first, slot_next_);
+  leader_ = config_.members.front();
+}
+
+void Replica::Start(Ready* ready) {
+  if (snapshot_.slot > 0) ready->install = snapshot_;
+  // Replays the decided log above the snapshot: the driver rebuilds its state from both.
+  HandOut(ready);
+}
+
+void Replica::HandOut(Ready* ready) {
+  for (auto it = decided_.find(slot_next_); it != decided_.end(); it = decided_.find(slot_next_)) {
+    for (const Command& c : it->second->commands) pending_.erase({c.client_id, c.request_id});
+    last_timestamp_ns_ = std::max(last_timestamp_ns_, it->second->timestamp_ns);
+    ready->decisions.push_back({slot_next_++, it->second});
+  }
+}
+
+bool Replica::OnInvoke(const Command& command, uint64_t tick, Ready* ready) {
+  auto key = std::make_pair(command.client_id, command.request_id);
+  auto it = pending_.find(key);
+  if (it == pending_.end()) {
+    if (pending_.size() >= limits::kPendingRequestsMax) return false;
+    it = pending_.emplace(key, Pending{command, tick}).first;
+  }
+  it->second.sent_tick = tick;
+  Forward({command}, ready);
+  return true;
+}
+
+void Replica::Learn(Slot slot, const BatchRef& batch, Ready* ready) {
+  if (slot < slot_next_ || slot < log_first_ || !batch) return;
+  if (!decided_.emplace(slot, batch).second) return;  // Already known.
+  DurableWrite w;
+  w.kind = DurableWrite::Kind::kDecide;
+  w.slot = slot;
+  w.batch = batch;
+  ready->to_persist.push_back(std::move(w));
+  HandOut(ready);
+}
+
+void Replica::OnDecision(Slot slot, const BatchRef& batch, Ready* ready) {
+  Learn(slot, batch, ready);
+}
+
+void Replica::OnDecisions(const DecisionsMsg& msg, Ready* ready) {
+  for (const Decision& d : msg.decisions) Learn(d.slot, d.batch, ready);
+}
+
+void Replica::OnWelcome(const WelcomeMsg& msg, Ready* ready) {
+  if (msg.snapshot.slot >= slot_next_ && msg.snapshot.data) {
+    // Everything this Ready already handed out is older than the snapshot and inside it.
+    ready->decisions.clear();
+    ready->install = msg.snapshot;
+    snapshot_ = msg.snapshot;
+    slot_next_ = snapshot_.slot + 1;
+    decided_.erase(decided_.begin(), decided_.lower_bound(slot_next_));
+    log_first_ = slot_next_;
+    DurableWrite snap;
+    snap.kind = DurableWrite::Kind::kSnapshot;
+    snap.snapshot = snapshot_;
+    ready->to_persist.push_back(std::move(snap));
+    DurableWrite compact;
+    compact.kind = DurableWrite::Kind::kCompact;
+    compact.slot = log_first_;
+    ready->to_persist.push_back(std::move(compact));
+    HandOut(ready);  // Decisions we held beyond the snapshot may now be next.
+  }
+  for (const Decision& d : msg.decisions) Learn(d.slot, d.batch, ready);
+}
+
+void Replica::AdoptSnapshot(const Snapshot& snapshot, Ready* ready) {
+  SYNOD_CHECK(snapshot.slot < slot_next_);
+  if (snapshot.slot <= snapshot_.slot) return;
+  snapshot_ = snapshot;
+  DurableWrite snap;
+  snap.kind = DurableWrite::Kind::kSnapshot;
+  snap.snapshot = snapshot_;
+  ready->to_persist.push_back(std::move(snap));
+  // Keep a margin of decided log below the snapshot so a briefly lagging peer catches up
+  // without a snapshot transfer.
+  Slot below = snapshot.slot + 1 > config_.snapshot_retention_slots
+                   ? snapshot.slot + 1 - config_.snapshot_retention_slots
+                   : 1;
+  if (below <= log_first_) return;
+  log_first_ = below;
+  decided_.erase(decided_.begin(), decided_.lower_bound(below));
+  DurableWrite compact;
+  compact.kind = DurableWrite::Kind::kCompact;
+  compact.slot = below;
+  ready->to_persist.push_back(std::move(compact));
+}
+
+WelcomeMsg Replica::MakeWelcome(Slot slot_first) const {
+  WelcomeMsg msg;
+  Slot from = std::max(slot_first, snapshot_.slot + 1);
+  if (slot_first <= snapshot_.slot) msg.snapshot = snapshot_;
+  for (auto it = decided_.find(from); it != decided_.end() && it->first == from; ++it, ++from) {
+    if (msg.decisions.size() >= limits::kDecisionsPerMessageMax) break;
+    msg.decisions.push_back({it->first, it->second});
+  }
+  return msg;
+}
+
+void Replica::OnCatchup(NodeId from, const CatchupMsg& msg, Ready* ready) const {
+  if (msg.slot_first == 0) return;
+  if (msg.slot_first >= log_first_) {
+    WelcomeMsg w = MakeWelcome(msg.slot_first);
+    if (w.decisions.empty()) return;  // We do not know it either.
+    ready->messages.push_back({config_.self, from, DecisionsMsg{std::move(w.decisions)}});
+  } else if (snapshot_.slot > 0) {
+    // Compacted away: only the snapshot can bring the asker up to date.
+    ready->messages.push_back({config_.self, from, MakeWelcome(msg.slot_first)});
+  }
+}
+
+bool Replica::OnActive(NodeId from, const ActiveMsg& msg, uint64_t tick, Ready* ready) {
+  if (msg.ballot < highest_ballot_) return false;
+  const bool new_leader = from != leader_ || msg.ballot != highest_ballot_;
+  highest_ballot_ = msg.ballot;
+  leader_ = from;
+  leader_heard_tick_ = tick;
+  leader_decided_slot_ = msg.decided_slot;
+  if (new_leader) RetryPending(tick, /*all=*/true, ready);
+  return true;
+}
+
+void Replica::ObserveBallot(const Ballot& ballot, uint64_t tick) {
+  if (ballot <= highest_ballot_) return;
+  highest_ballot_ = ballot;
+  leader_ = ballot.node;
+  leader_heard_tick_ = tick;
+}
+
+bool Replica::Tick(uint64_t tick, bool self_active, Ready* ready) {
+  if (self_active) {
+    leader_ = config_.self;
+    leader_heard_tick_ = tick;
+  } else if (tick - leader_heard_tick_ >= config_.leader_timeout_ticks) {
+    // Every replica walks the members in the same order, so they agree on the next candidate.
+    leader_ = NextMember(leader_);
+    leader_heard_tick_ = tick;
+  }
+  RetryPending(tick, /*all=*/false, ready);
+  MaybeCatchup(tick, ready);
+  return leader_ == config_.self && !self_active;
+}
+
+void Replica::RetryPending(uint64_t tick, bool all, Ready* ready) {
+  std::vector<Command> retry;
+  for (auto& [key, p] : pending_) {
+    if (all || tick - p.sent_tick >= config_.propose_retry_ticks) {
+      p.sent_tick = tick;
+      retry.push_back(p.command);
+    }
+  }
+  if (!retry.empty()) Forward(std::move(retry), ready);
+}
+
+void Replica::Forward(std::vector<Command> commands, Ready* ready) {
+  for (size_t i = 0; i < commands.size(); i += limits::kCommandsPerBatchMax) {
+    size_t end = std::min(commands.size(), i + limits::kCommandsPerBatchMax);
+    ProposeMsg msg{{std::make_move_iterator(commands.begin() + i),
+                    std::make_move_iterator(commands.begin() + end)}};
+    ready->messages.push_back({config_.self, leader_, std::move(msg)});
+  }
+}
+
+void Replica::MaybeCatchup(uint64_t tick, Ready* ready) {
+  const bool gap = !decided_.empty() && decided_.rbegin()->first >= slot_next_;
+  const bool behind = leader_decided_slot_ >= slot_next_;
+  if (!gap && !behind) {
+    catchup_sent_ = false;
+    return;
+  }
+  if (catchup_sent_ && tick - catchup_tick_ < config_.catchup_retry_ticks) return;
+  // First ask the leader; if that does not help, walk the other members in turn.
+  NodeId peer = catchup_sent_ ? NextMember(catchup_peer_) : leader_;
+  if (peer == config_.self) peer = NextMember(peer);
+  if (peer == config_.self) return;  // A cluster of one has nobody to ask.
+  catchup_peer_ = peer;
+  catchup_sent_ = true;
+  catchup_tick_ = tick;
+  ready->messages.push_back({config_.self, peer, CatchupMsg{slot_next_}});
+}
+
+NodeId Replica::NextMember(NodeId after) const {
+  for (NodeId m : config_.members) {
+    if (m > after) return m;
+  }
+  return config_.members.front();
+}
+
+std::string Replica::CheckInvariants() const {
+  if (!decided_.empty() && decided_.begin()->first < log_first_) return "replica: log below first";
+  if (slot_next_ <= snapshot_.slot) return "replica: applied behind snapshot";
+  if (decided_.count(slot_next_) > 0) {
+    return "replica: decided slot " + std::to_string(slot_next_) + " not handed out";
+  }
+  if (pending_.size() > limits::kPendingRequestsMax) return "replica: too many pending";
+  return "";
+}
+
+}  // namespace synod

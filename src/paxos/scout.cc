@@ -1,0 +1,72 @@
+#include "paxos/scout.h"
+
+#include <algorithm>
+
+namespace synod {
+namespace {
+
+bool IsMember(const std::vector<NodeId>& members, NodeId id) {
+  return std::find(members.begin(), members.end(), id) != members.end();
+}
+
+size_t Majority(const std::vector<NodeId>& members) { return members.size() / 2 + 1; }
+
+}  // namespace
+
+Scout::Scout(NodeId self, const std::vector<NodeId>& members, Ballot ballot, Slot slot_first)
+    : self_(self), members_(members), ballot_(ballot), slot_first_(slot_first) {}
+
+void Scout::SendPrepares(Ready* ready) {
+  if (outcome_ != PhaseOutcome::kWaiting) return;
+  for (NodeId m : members_) {
+    if (answered_.count(m) == 0)
+      ready->messages.push_back({self_, m, PrepareMsg{ballot_, slot_first_}});
+  }
+}
+
+PhaseOutcome Scout::OnPromise(NodeId from, const PromiseMsg& msg) {
+  if (outcome_ != PhaseOutcome::kWaiting || !IsMember(members_, from)) return outcome_;
+  if (msg.ballot > ballot_) {
+    preempted_by_ = msg.ballot;
+    return outcome_ = PhaseOutcome::kPreempted;
+  }
+  // A promise for an older ballot of ours is a late duplicate: ignore it.
+  if (msg.ballot != ballot_ || !answered_.insert(from).second) return outcome_;
+  compacted_below_ = std::max(compacted_below_, msg.compacted_below);
+  for (const PValue& pv : msg.accepted) {
+    if (pv.slot < slot_first_) continue;
+    auto [it, inserted] = pvalues_.try_emplace(pv.slot, pv);
+    if (!inserted && pv.ballot > it->second.ballot) it->second = pv;
+  }
+  if (answered_.size() >= Majority(members_)) outcome_ = PhaseOutcome::kDone;
+  return outcome_;
+}
+
+Commander::Commander(NodeId self, const std::vector<NodeId>& members, Ballot ballot, Slot slot,
+                     BatchRef batch)
+    : self_(self), members_(members), ballot_(ballot), slot_(slot), batch_(std::move(batch)) {}
+
+void Commander::SendAccepts(Ready* ready) {
+  if (outcome_ != PhaseOutcome::kWaiting) return;
+  for (NodeId m : members_) {
+    if (answered_.count(m) == 0) {
+      ready->messages.push_back({self_, m, AcceptMsg{ballot_, slot_, batch_}});
+    }
+  }
+}
+
+PhaseOutcome Commander::OnAccepted(NodeId from, const AcceptedMsg& msg) {
+  if (outcome_ != PhaseOutcome::kWaiting || !IsMember(members_, from) || msg.slot != slot_) {
+    return outcome_;
+  }
+  if (msg.ballot > ballot_) {
+    preempted_by_ = msg.ballot;
+    return outcome_ = PhaseOutcome::kPreempted;
+  }
+  if (msg.ballot != ballot_) return outcome_;  // Late answer to an older ballot.
+  answered_.insert(from);
+  if (answered_.size() >= Majority(members_)) outcome_ = PhaseOutcome::kDone;
+  return outcome_;
+}
+
+}  // namespace synod

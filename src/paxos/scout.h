@@ -1,0 +1,78 @@
+// Scout and Commander: the two sub-protocols a Leader runs (Paxos Made Moderately Complex;
+// "Clustering by Consensus" spawns them as short-lived roles).
+//
+// A Scout runs phase 1 for one ballot over every slot >= slot_first at once (Multi-Paxos: one
+// Prepare covers the whole future). It collects Promises until a majority promised its ballot
+// (adopted) or one acceptor reports a higher ballot (preempted). For each slot it keeps the
+// pvalue with the highest ballot, which the leader must re-propose (P2c).
+//
+// A Commander runs phase 2 for one (ballot, slot, batch): Accept to every acceptor until a
+// majority accepted (chosen) or one reports a higher ballot (preempted). Retransmits go only to
+// acceptors that have not answered.
+//
+// Both are owned by a Leader; single-threaded; they only append to a Ready.
+// Invariant (both): answered_ holds member ids only, and the outcome never goes back to
+// kWaiting once decided.
+#pragma once
+
+#include <map>
+#include <set>
+#include <vector>
+
+#include "paxos/message.h"
+
+namespace synod {
+
+enum class PhaseOutcome { kWaiting, kDone, kPreempted };
+
+class Scout {
+ public:
+  Scout(NodeId self, const std::vector<NodeId>& members, Ballot ballot, Slot slot_first);
+
+  void SendPrepares(Ready* ready);  // To every acceptor that has not promised yet.
+  PhaseOutcome OnPromise(NodeId from, const PromiseMsg& msg);
+
+  const Ballot& ballot() const { return ballot_; }
+  Slot slot_first() const { return slot_first_; }
+  // Highest-ballot pvalue per slot, from the promises of the adopting majority.
+  const std::map<Slot, PValue>& pvalues() const { return pvalues_; }
+  // Highest compaction point reported: every slot below it is decided somewhere.
+  Slot compacted_below() const { return compacted_below_; }
+  const Ballot& preempted_by() const { return preempted_by_; }
+
+ private:
+  NodeId self_;
+  std::vector<NodeId> members_;
+  Ballot ballot_;
+  Slot slot_first_;
+  std::set<NodeId> answered_;
+  std::map<Slot, PValue> pvalues_;
+  Slot compacted_below_ = 0;
+  Ballot preempted_by_;
+  PhaseOutcome outcome_ = PhaseOutcome::kWaiting;
+};
+
+class Commander {
+ public:
+  Commander(NodeId self, const std::vector<NodeId>& members, Ballot ballot, Slot slot,
+            BatchRef batch);
+
+  void SendAccepts(Ready* ready);  // To every acceptor that has not accepted yet.
+  PhaseOutcome OnAccepted(NodeId from, const AcceptedMsg& msg);
+
+  Slot slot() const { return slot_; }
+  const BatchRef& batch() const { return batch_; }
+  const Ballot& preempted_by() const { return preempted_by_; }
+
+ private:
+  NodeId self_;
+  std::vector<NodeId> members_;
+  Ballot ballot_;
+  Slot slot_;
+  BatchRef batch_;
+  std::set<NodeId> answered_;
+  Ballot preempted_by_;
+  PhaseOutcome outcome_ = PhaseOutcome::kWaiting;
+};
+
+}  // namespace synod

@@ -1,0 +1,12 @@
+// Subcommands of the `synod` binary. Each Add* registers its flags on the app and a callback
+// that stores the exit code in *rc. Exit codes: 0 ok, 1 operational failure, 2 bad usage,
+// 3 not found.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace synod::tools {
+
+void AddSimCommand(CLI::App& app, int* rc);
+
+}  // namespace synod::tools
