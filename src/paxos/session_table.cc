@@ -4,6 +4,32 @@
 #include "paxos/wire_bytes.h"
 
 namespace synod {
+namespace {
+
+// FNV-1a over 64-bit words, then the SplitMix64 finalizer: stable across builds and platforms
+// (std::hash is neither).
+uint64_t Mix(uint64_t h, uint64_t v) {
+  for (int i = 0; i < 8; ++i) h = (h ^ ((v >> (8 * i)) & 0xff)) * 1099511628211ULL;
+  return h;
+}
+uint64_t Finish(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+uint64_t SessionTable::HeaderHash(uint64_t client_id, const Session& s) {
+  return Finish(Mix(Mix(Mix(1469598103934665603ULL, client_id), s.floor), s.last_slot));
+}
+
+uint64_t SessionTable::ResultHash(uint64_t client_id, uint64_t request_id,
+                                  const std::string& result) {
+  uint64_t h = Mix(Mix(0x84222325cbf29ce4ULL, client_id), request_id);
+  for (unsigned char c : result) h = (h ^ c) * 1099511628211ULL;
+  return Finish(h);
+}
 
 SessionTable::Outcome SessionTable::Lookup(uint64_t client_id, uint64_t request_id,
                                            std::string* result) const {
@@ -23,14 +49,21 @@ void SessionTable::Record(uint64_t client_id, uint64_t request_id, uint64_t slot
   SYNOD_CHECK(Lookup(client_id, request_id, nullptr) == Outcome::kNew);
   auto [it, inserted] = sessions_.try_emplace(client_id);
   Session& session = it->second;
-  if (!inserted) by_activity_.erase({session.last_slot, client_id});
+  if (!inserted) {
+    by_activity_.erase({session.last_slot, client_id});
+    digest_ -= HeaderHash(client_id, session);
+  }
   session.last_slot = slot;
   by_activity_.insert({slot, client_id});
+  digest_ += ResultHash(client_id, request_id, result);
   session.results.emplace(request_id, std::move(result));
   while (session.results.size() > limits::kSessionResultsMax) {
-    session.floor = session.results.begin()->first;
-    session.results.erase(session.results.begin());
+    auto oldest = session.results.begin();
+    digest_ -= ResultHash(client_id, oldest->first, oldest->second);
+    session.floor = oldest->first;
+    session.results.erase(oldest);
   }
+  digest_ += HeaderHash(client_id, session);
   if (sessions_.size() > limits::kSessionsMax) EvictOne();
   SYNOD_CHECK(sessions_.size() == by_activity_.size());
 }
@@ -38,7 +71,12 @@ void SessionTable::Record(uint64_t client_id, uint64_t request_id, uint64_t slot
 void SessionTable::EvictOne() {
   SYNOD_CHECK(!by_activity_.empty());
   auto oldest = by_activity_.begin();
-  sessions_.erase(oldest->second);
+  auto it = sessions_.find(oldest->second);
+  digest_ -= HeaderHash(it->first, it->second);
+  for (const auto& [request_id, result] : it->second.results) {
+    digest_ -= ResultHash(it->first, request_id, result);
+  }
+  sessions_.erase(it);
   by_activity_.erase(oldest);
 }
 
@@ -79,8 +117,10 @@ Result<SessionTable> SessionTable::Decode(std::string_view bytes) {
           !r.Bytes(&result, limits::kResultBytesMax)) {
         return Status::Corruption("session table: bad result record");
       }
+      table.digest_ += ResultHash(client_id, request_id, result);
       s.results.emplace(request_id, std::move(result));
     }
+    table.digest_ += HeaderHash(client_id, s);
     if (!table.sessions_.emplace(client_id, s).second) {
       return Status::Corruption("session table: duplicate client id");
     }

@@ -45,6 +45,11 @@ class SessionTable {
 
   size_t size() const { return sessions_.size(); }
 
+  // An order-independent digest of the whole table, kept up to date on every change so a
+  // state hash can include it at no cost: the sum of a 64-bit hash of every session header and
+  // every remembered result. Equal tables have equal digests; Decode() recomputes it.
+  uint64_t Digest() const { return digest_; }
+
   // A byte string equal on two tables exactly when their contents are equal.
   std::string Encode() const;
   static Result<SessionTable> Decode(std::string_view bytes);
@@ -60,9 +65,12 @@ class SessionTable {
     std::map<uint64_t, std::string> results;  // Invariant: every key > floor.
   };
   void EvictOne();
+  static uint64_t HeaderHash(uint64_t client_id, const Session& s);
+  static uint64_t ResultHash(uint64_t client_id, uint64_t request_id, const std::string& result);
 
   std::map<uint64_t, Session> sessions_;
   std::set<std::pair<uint64_t, uint64_t>> by_activity_;  // (last_slot, client_id).
+  uint64_t digest_ = 0;  // Invariant: equals the sum of every HeaderHash and ResultHash.
 };
 
 }  // namespace synod

@@ -73,8 +73,15 @@ Result<CounterMachine> CounterMachine::Decode(std::string_view bytes) {
 }
 
 uint64_t CounterMachine::Hash() const {
+  ByteWriter w;
+  w.U64(applied_slot_);
+  for (const auto& [k, v] : counters_) {
+    w.U64(k);
+    w.U64(v);
+  }
+  w.U64(sessions_.Digest());
   uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : Encode()) h = (h ^ c) * 1099511628211ULL;
+  for (unsigned char c : w.Take()) h = (h ^ c) * 1099511628211ULL;
   return h;
 }
 

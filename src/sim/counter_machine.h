@@ -32,7 +32,8 @@ class CounterMachine {
 
   std::string Encode() const;
   static Result<CounterMachine> Decode(std::string_view bytes);
-  uint64_t Hash() const;  // FNV-1a 64 over Encode(): equal exactly when states are equal.
+  // FNV-1a 64 over the counters and the session table's digest: equal when states are equal.
+  uint64_t Hash() const;
   Slot applied_slot() const { return applied_slot_; }
 
  private:

@@ -45,5 +45,28 @@ TEST(SessionTable, EncodeDecodeRoundTripsAndRejectsGarbage) {
   EXPECT_FALSE(SessionTable::Decode(bytes + "z").ok());
 }
 
+TEST(SessionTable, DigestChangesWithContentAndSurvivesDecode) {
+  SessionTable a, b;
+  a.Record(1, 1, 1, "x");
+  a.Record(2, 1, 2, "y");
+  b.Record(2, 1, 2, "y");
+  EXPECT_NE(a.Digest(), b.Digest());
+  auto decoded = SessionTable::Decode(a.Encode());
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded.value().Digest(), a.Digest());
+  SessionTable c;
+  c.Record(1, 1, 1, "x");
+  c.Record(2, 1, 2, "z");  // Other result, other digest.
+  EXPECT_NE(c.Digest(), a.Digest());
+}
+
+TEST(SessionTable, DigestStaysExactAcrossForgetting) {
+  SessionTable table;
+  for (uint64_t r = 1; r <= limits::kSessionResultsMax + 10; ++r) table.Record(3, r, r, "v");
+  auto decoded = SessionTable::Decode(table.Encode());
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded.value().Digest(), table.Digest());
+}
+
 }  // namespace
 }  // namespace synod
