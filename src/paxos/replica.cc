@@ -103,23 +103,28 @@ void Replica::AdoptSnapshot(const Snapshot& snapshot, Ready* ready) {
   ready->to_persist.push_back(std::move(compact));
 }
 
+std::vector<Decision> Replica::DecisionsFrom(Slot from) const {
+  std::vector<Decision> out;
+  for (auto it = decided_.find(from); it != decided_.end() && it->first == from; ++it, ++from) {
+    if (out.size() >= limits::kDecisionsPerMessageMax) break;
+    out.push_back({it->first, it->second});
+  }
+  return out;
+}
+
 WelcomeMsg Replica::MakeWelcome(Slot slot_first) const {
   WelcomeMsg msg;
-  Slot from = std::max(slot_first, snapshot_.slot + 1);
   if (slot_first <= snapshot_.slot) msg.snapshot = snapshot_;
-  for (auto it = decided_.find(from); it != decided_.end() && it->first == from; ++it, ++from) {
-    if (msg.decisions.size() >= limits::kDecisionsPerMessageMax) break;
-    msg.decisions.push_back({it->first, it->second});
-  }
+  msg.decisions = DecisionsFrom(std::max(slot_first, msg.snapshot.slot + 1));
   return msg;
 }
 
 void Replica::OnCatchup(NodeId from, const CatchupMsg& msg, Ready* ready) const {
   if (msg.slot_first == 0) return;
   if (msg.slot_first >= log_first_) {
-    WelcomeMsg w = MakeWelcome(msg.slot_first);
-    if (w.decisions.empty()) return;  // We do not know it either.
-    ready->messages.push_back({config_.self, from, DecisionsMsg{std::move(w.decisions)}});
+    std::vector<Decision> decisions = DecisionsFrom(msg.slot_first);
+    if (decisions.empty()) return;  // We do not know it either.
+    ready->messages.push_back({config_.self, from, DecisionsMsg{std::move(decisions)}});
   } else if (snapshot_.slot > 0) {
     // Compacted away: only the snapshot can bring the asker up to date.
     ready->messages.push_back({config_.self, from, MakeWelcome(msg.slot_first)});

@@ -70,7 +70,10 @@ class Replica {
     uint64_t sent_tick = 0;
   };
   void Learn(Slot slot, const BatchRef& batch, Ready* ready);
-  void HandOut(Ready* ready);  // Hands every contiguous decided slot to the driver.
+  void HandOut(Ready* ready);
+  // Contiguous decided batches from `from` on, at most limits::kDecisionsPerMessageMax.
+  std::vector<Decision> DecisionsFrom(
+      Slot from) const;  // Hands every contiguous decided slot to the driver.
   void Forward(std::vector<Command> commands, Ready* ready);
   void RetryPending(uint64_t tick, bool all, Ready* ready);
   void MaybeCatchup(uint64_t tick, Ready* ready);

@@ -58,14 +58,22 @@ SimOptions ParseRegressionLine(const std::string& line) {
   std::istringstream in(line);
   std::string flag;
   while (in >> flag) {
-    if (flag == "--partitions") o.partitions = true;
-    else if (flag == "--crashes") o.crashes = true;
-    else if (flag == "--seed") in >> o.seed;
-    else if (flag == "--nodes") in >> o.nodes;
-    else if (flag == "--ticks") in >> o.ticks;
-    else if (flag == "--drop") in >> o.drop;
-    else if (flag == "--dup") in >> o.duplicate;
-    else ADD_FAILURE() << "unknown flag in regression seed: " << flag;
+    if (flag == "--partitions")
+      o.partitions = true;
+    else if (flag == "--crashes")
+      o.crashes = true;
+    else if (flag == "--seed")
+      in >> o.seed;
+    else if (flag == "--nodes")
+      in >> o.nodes;
+    else if (flag == "--ticks")
+      in >> o.ticks;
+    else if (flag == "--drop")
+      in >> o.drop;
+    else if (flag == "--dup")
+      in >> o.duplicate;
+    else
+      ADD_FAILURE() << "unknown flag in regression seed: " << flag;
   }
   return o;
 }

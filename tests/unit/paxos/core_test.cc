@@ -1,0 +1,214 @@
+// The roles that need their node around them (Leader, Replica, Bootstrap/Seed), fed through
+// Core::Step and Core::Tick by hand. Assertions are on the Ready each call returns.
+#include "paxos/core.h"
+
+#include <gtest/gtest.h>
+
+#include "test_util.h"
+
+namespace synod {
+namespace {
+
+using testing_util::MakeBatch;
+using testing_util::Persisted;
+using testing_util::Sent;
+
+CoreConfig Config(NodeId self, std::vector<NodeId> members) {
+  CoreConfig c;
+  c.self = self;
+  c.members = std::move(members);
+  return c;
+}
+
+RecoveredState Joined() {
+  RecoveredState r;
+  r.joined = true;
+  return r;
+}
+
+Command Cmd(uint64_t client, uint64_t request) { return Command{client, request, "x"}; }
+
+// Ticks `core` until it sends a Prepare; returns that Ready.
+Ready TickUntilPrepare(Core& core) {
+  for (int i = 0; i < 1000; ++i) {
+    Ready ready;
+    core.Tick(0, &ready);
+    if (!Sent<PrepareMsg>(ready).empty()) return ready;
+  }
+  ADD_FAILURE() << "no Prepare";
+  return {};
+}
+
+// Makes node 1 of {1,2,3} the active leader: Prepare, then one peer's empty Promise.
+void MakeLeader(Core& core, Ready* ready) {
+  Ready prepare = TickUntilPrepare(core);
+  Ballot b = Sent<PrepareMsg>(prepare).at(0).second.ballot;
+  core.Step({2, 1, PromiseMsg{b, 0, {}}}, ready);
+  ASSERT_EQ(core.role(), Core::Role::kLeader);
+}
+
+TEST(Core, SingleNodeClusterDecidesWithoutTheNetwork) {
+  Core core(Config(1, {1}), Joined());
+  Ready ready;
+  core.Tick(0, &ready);
+  EXPECT_EQ(core.role(), Core::Role::kLeader);
+  ready.Clear();
+  core.Step({kClientEndpoint, 1, InvokeMsg{Cmd(7, 1)}}, &ready);
+  ASSERT_EQ(ready.decisions.size(), 1u);
+  EXPECT_EQ(ready.decisions[0].slot, 1u);
+  EXPECT_EQ(ready.decisions[0].batch->commands[0].client_id, 7u);
+  // The accept and the decision are persisted in the Ready whose messages report them.
+  EXPECT_EQ(Persisted(ready, DurableWrite::Kind::kAccept), 1u);
+  EXPECT_EQ(Persisted(ready, DurableWrite::Kind::kDecide), 1u);
+}
+
+TEST(Core, SeedFormsTheClusterOnlyOnceAMajorityJoined) {
+  Core seed(Config(1, {1, 2, 3, 4, 5}), RecoveredState{});
+  Ready ready;
+  seed.Step({2, 1, JoinMsg{}}, &ready);
+  EXPECT_FALSE(seed.joined());  // 2 of 5.
+  EXPECT_TRUE(ready.to_persist.empty());
+  seed.Step({3, 1, JoinMsg{}}, &ready);
+  EXPECT_TRUE(seed.joined());  // 3 of 5, itself included.
+  EXPECT_EQ(Persisted(ready, DurableWrite::Kind::kJoined), 1u);
+  EXPECT_EQ(Sent<WelcomeMsg>(ready).size(), 2u);
+}
+
+TEST(Core, OnlyTheLowestIdSeeds) {
+  Core other(Config(2, {1, 2, 3}), RecoveredState{});
+  Ready ready;
+  other.Step({3, 2, JoinMsg{}}, &ready);
+  other.Step({1, 2, JoinMsg{}}, &ready);
+  EXPECT_FALSE(other.joined());
+  EXPECT_TRUE(ready.messages.empty());
+}
+
+TEST(Core, JoiningNodeBecomesMemberOnWelcomeAndAnswersNoClientBefore) {
+  Core node(Config(3, {1, 2, 3}), RecoveredState{});
+  Ready ready;
+  node.Step({kClientEndpoint, 3, InvokeMsg{Cmd(7, 1)}}, &ready);
+  ASSERT_EQ(Sent<InvokedMsg>(ready).size(), 1u);
+  EXPECT_FALSE(Sent<InvokedMsg>(ready)[0].second.ok);
+  ready.Clear();
+  node.Step({1, 3, WelcomeMsg{Snapshot{}, {Decision{1, MakeBatch(7, 1)}}}}, &ready);
+  EXPECT_TRUE(node.joined());
+  EXPECT_EQ(Persisted(ready, DurableWrite::Kind::kJoined), 1u);
+  ASSERT_EQ(ready.decisions.size(), 1u);
+}
+
+TEST(Core, MessagesFromNonMembersAreIgnored) {
+  Core core(Config(1, {1, 2, 3}), Joined());
+  Ready ready;
+  core.Step({9, 1, PrepareMsg{Ballot{5, 9}, 1}}, &ready);
+  core.Step({kClientEndpoint, 1, PrepareMsg{Ballot{5, 2}, 1}}, &ready);
+  EXPECT_TRUE(ready.Empty());
+  EXPECT_TRUE(core.acceptor().promised().IsZero());
+}
+
+TEST(Leader, AdoptedLeaderReproposesAcceptedValuesAndFillsHolesWithNoops) {
+  Core core(Config(1, {1, 2, 3}), Joined());
+  Ready prepare = TickUntilPrepare(core);
+  Ballot b = Sent<PrepareMsg>(prepare).at(0).second.ballot;
+  auto value = MakeBatch(5, 5);
+  Ready ready;
+  core.Step({2, 1, PromiseMsg{b, 0, {PValue{3, Ballot{0, 2}, value}}}}, &ready);
+  ASSERT_EQ(core.role(), Core::Role::kLeader);
+  std::map<Slot, BatchRef> proposed;
+  for (auto& [to, a] : Sent<AcceptMsg>(ready)) proposed[a.slot] = a.batch;
+  ASSERT_EQ(proposed.size(), 3u);
+  EXPECT_TRUE(proposed[1]->IsNoop());
+  EXPECT_TRUE(proposed[2]->IsNoop());
+  EXPECT_EQ(proposed[3], value);
+  EXPECT_FALSE(Sent<ActiveMsg>(ready).empty());
+}
+
+TEST(Leader, QueuedCommandsShareTheNextSlotWhenTheWindowIsFull) {
+  CoreConfig config = Config(1, {1, 2, 3});
+  config.window = 1;
+  Core core(config, Joined());
+  Ready ready;
+  MakeLeader(core, &ready);
+  ready.Clear();
+  for (uint64_t r = 1; r <= 3; ++r) core.Step({kClientEndpoint, 1, InvokeMsg{Cmd(7, r)}}, &ready);
+  auto accepts = Sent<AcceptMsg>(ready);
+  ASSERT_EQ(accepts.size(), 2u);  // Slot 1 to peers 2 and 3; the rest waits for the window.
+  EXPECT_EQ(accepts[0].second.batch->commands.size(), 1u);
+  Ballot b = core.leader().ballot();
+  ready.Clear();
+  core.Step({2, 1, AcceptedMsg{b, 1}}, &ready);
+  ASSERT_EQ(ready.decisions.size(), 1u);
+  accepts = Sent<AcceptMsg>(ready);
+  ASSERT_FALSE(accepts.empty());
+  EXPECT_EQ(accepts[0].second.slot, 2u);
+  EXPECT_EQ(accepts[0].second.batch->commands.size(), 2u);
+}
+
+TEST(Leader, StepsDownWhenAnAcceptorReportsAHigherBallot) {
+  Core core(Config(1, {1, 2, 3}), Joined());
+  Ready ready;
+  MakeLeader(core, &ready);
+  core.Step({kClientEndpoint, 1, InvokeMsg{Cmd(7, 1)}}, &ready);
+  Ballot higher{core.leader().ballot().round + 1, 3};
+  ready.Clear();
+  core.Step({2, 1, AcceptedMsg{higher, 1}}, &ready);
+  EXPECT_EQ(core.role(), Core::Role::kFollower);
+  EXPECT_EQ(core.replica().leader(), 3u);
+  EXPECT_EQ(core.CheckInvariants(), "");
+}
+
+TEST(Replica, HandsOutDecisionsInSlotOrderExactlyOnce) {
+  Core core(Config(2, {1, 2, 3}), Joined());
+  Ready ready;
+  core.Step({1, 2, DecisionMsg{2, Ballot{1, 1}, MakeBatch(1, 2)}}, &ready);
+  EXPECT_TRUE(ready.decisions.empty());
+  core.Step({1, 2, DecisionMsg{1, Ballot{1, 1}, MakeBatch(1, 1)}}, &ready);
+  core.Step({1, 2, DecisionMsg{1, Ballot{1, 1}, MakeBatch(1, 1)}}, &ready);
+  ASSERT_EQ(ready.decisions.size(), 2u);
+  EXPECT_EQ(ready.decisions[0].slot, 1u);
+  EXPECT_EQ(ready.decisions[1].slot, 2u);
+  EXPECT_EQ(Persisted(ready, DurableWrite::Kind::kDecide), 2u);
+}
+
+TEST(Replica, AsksForMissingDecisionsWhenItSeesAGap) {
+  Core core(Config(2, {1, 2, 3}), Joined());
+  Ready ready;
+  core.Step({1, 2, DecisionMsg{3, Ballot{1, 1}, MakeBatch(1, 3)}}, &ready);
+  core.Tick(0, &ready);
+  auto asks = Sent<CatchupMsg>(ready);
+  ASSERT_EQ(asks.size(), 1u);
+  EXPECT_EQ(asks[0].second.slot_first, 1u);
+}
+
+TEST(Replica, AnswersCatchupWithWelcomeOnceTheSlotsWereCompacted) {
+  CoreConfig config = Config(1, {1, 2, 3});
+  config.snapshot_retention_slots = 2;
+  Core core(config, Joined());
+  Ready ready;
+  for (Slot s = 1; s <= 10; ++s)
+    core.Step({2, 1, DecisionMsg{s, Ballot{1, 2}, MakeBatch(1, s)}}, &ready);
+  core.OnSnapshotTaken(Snapshot{10, std::make_shared<const std::string>("state")}, &ready);
+  EXPECT_EQ(Persisted(ready, DurableWrite::Kind::kCompact), 1u);
+  ready.Clear();
+  core.Step({3, 1, CatchupMsg{2}}, &ready);
+  auto welcome = Sent<WelcomeMsg>(ready);
+  ASSERT_EQ(welcome.size(), 1u);
+  EXPECT_EQ(welcome[0].second.snapshot.slot, 10u);
+  ready.Clear();
+  core.Step({3, 1, CatchupMsg{10}}, &ready);  // Still in the retained log.
+  ASSERT_EQ(Sent<DecisionsMsg>(ready).size(), 1u);
+  EXPECT_EQ(Sent<DecisionsMsg>(ready)[0].second.decisions.front().slot, 10u);
+}
+
+TEST(Replica, MovesToTheNextCandidateAfterTheLeaderTimeout) {
+  CoreConfig config = Config(2, {1, 2, 3});
+  Core core(config, Joined());
+  Ready ready;
+  for (uint32_t i = 0; i < config.leader_timeout_ticks - 1; ++i) core.Tick(0, &ready);
+  EXPECT_TRUE(Sent<PrepareMsg>(ready).empty());  // Still waiting for node 1.
+  core.Tick(0, &ready);
+  EXPECT_EQ(core.replica().leader(), 2u);
+  EXPECT_FALSE(Sent<PrepareMsg>(ready).empty());
+}
+
+}  // namespace
+}  // namespace synod
