@@ -1,0 +1,3 @@
+// Planted for PaxosPurity.PlantedRocksdbIncludeIsRejected: the purity check must reject this.
+#pragma once
+#include <rocksdb/db.h>
