@@ -53,6 +53,7 @@ void AddSimCommand(CLI::App& app, int* rc) {
   cmd->add_option("--clients", o.clients, "Concurrent clients")->check(CLI::Range(1, 64));
   cmd->add_option("--plant", flags->plant, "Test only: plant a bug the checkers must catch")
       ->check(CLI::IsMember({"acceptor-amnesia", "leader-ignores-promises", "skip-sessions"}));
+  cmd->add_flag("--wire", o.wire, "Encode and decode every message with the wire codec");
   cmd->add_flag("--json", flags->json, "One JSON object on stdout");
   cmd->callback([flags, rc] { *rc = RunSim(*flags); });
 }

@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "net/codec.h"
 #include "paxos/core.h"
 #include "paxos/prng.h"
 #include "sim/checker.h"
@@ -180,6 +181,14 @@ class Simulation {
       client_id = invoked->client_id;
     }
     if (prng_.Chance(o_.drop)) return;
+    if (o_.wire) {
+      auto decoded = net::Decode(net::Encode(e));
+      if (!decoded.ok()) {
+        return Violation("codec: " + std::string(BodyName(e.body)) +
+                         " does not round-trip: " + decoded.status().ToString());
+      }
+      e = std::move(decoded.value());
+    }
     const int copies = prng_.Chance(o_.duplicate) ? 2 : 1;
     for (int i = 0; i < copies; ++i) {
       Packet p{tick_ + prng_.Range(o_.delay_min_ticks, o_.delay_max_ticks), seq_++, client_id, e};
@@ -337,6 +346,7 @@ std::string SimOptions::ReproduceCommand() const {
   if (planted_bug == PlantedBug::kAcceptorForgetsOnRestart) cmd += " --plant acceptor-amnesia";
   if (planted_bug == PlantedBug::kLeaderIgnoresPromises) cmd += " --plant leader-ignores-promises";
   if (plant_skip_sessions) cmd += " --plant skip-sessions";
+  if (wire) cmd += " --wire";
   return cmd;
 }
 

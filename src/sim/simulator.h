@@ -36,6 +36,7 @@ struct SimOptions {
   uint32_t delay_max_ticks = 8;
   uint64_t snapshot_every_slots = 40;
   uint64_t liveness_bound_ticks = 4000;
+  bool wire = false;  // Send every message through the FlatBuffers codec (encode + decode).
   // Test-only: plant a bug to show the checkers catch it.
   PlantedBug planted_bug = PlantedBug::kNone;
   bool plant_skip_sessions = false;  // Exactly-once broken in the state machine.

@@ -32,6 +32,7 @@ SimOptions SweepOptions(uint64_t seed) {
   o.drop = seed % 3 == 0 ? 0.1 : 0.05;
   o.partitions = true;
   o.crashes = true;
+  o.wire = seed % 8 == 0;  // An eighth of the runs also go through the FlatBuffers codec.
   return o;
 }
 

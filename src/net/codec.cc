@@ -1,0 +1,279 @@
+#include "net/codec.h"
+
+#include "paxos/limits.h"
+#include "schemas/wire_generated.h"
+
+namespace synod::net {
+namespace {
+
+namespace fb = flatbuffers;
+namespace w = synod::wire;
+using Builder = fb::FlatBufferBuilder;
+
+// ---- Encoding -------------------------------------------------------------------------------
+
+w::Ballot ToWire(const Ballot& b) { return w::Ballot(b.round, b.node); }
+
+fb::Offset<fb::Vector<uint8_t>> Bytes(Builder& fbb, std::string_view s) {
+  return fbb.CreateVector(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+}
+
+fb::Offset<w::Command> ToWire(Builder& fbb, const Command& c) {
+  return w::CreateCommand(fbb, c.client_id, c.request_id, Bytes(fbb, c.payload));
+}
+
+fb::Offset<fb::Vector<fb::Offset<w::Command>>> ToWire(Builder& fbb,
+                                                      const std::vector<Command>& cs) {
+  std::vector<fb::Offset<w::Command>> out;
+  out.reserve(cs.size());
+  for (const Command& c : cs) out.push_back(ToWire(fbb, c));
+  return fbb.CreateVector(out);
+}
+
+fb::Offset<w::Batch> ToWire(Builder& fbb, const BatchRef& b) {
+  return w::CreateBatch(fbb, b->timestamp_ns, ToWire(fbb, b->commands));
+}
+
+fb::Offset<fb::Vector<fb::Offset<w::DecidedSlot>>> ToWire(Builder& fbb,
+                                                          const std::vector<Decision>& ds) {
+  std::vector<fb::Offset<w::DecidedSlot>> out;
+  for (const Decision& d : ds)
+    out.push_back(w::CreateDecidedSlot(fbb, d.slot, ToWire(fbb, d.batch)));
+  return fbb.CreateVector(out);
+}
+
+struct BodyEncoder {
+  Builder& fbb;
+  std::pair<w::Body, fb::Offset<void>> operator()(const JoinMsg&) {
+    return {w::Body::Join, w::CreateJoin(fbb).Union()};
+  }
+  std::pair<w::Body, fb::Offset<void>> operator()(const WelcomeMsg& m) {
+    auto snapshot = Bytes(fbb, m.snapshot.data ? std::string_view(*m.snapshot.data) : "");
+    auto decisions = ToWire(fbb, m.decisions);
+    return {w::Body::Welcome, w::CreateWelcome(fbb, m.snapshot.slot, snapshot, decisions).Union()};
+  }
+  std::pair<w::Body, fb::Offset<void>> operator()(const InvokeMsg& m) {
+    return {w::Body::Invoke, w::CreateInvoke(fbb, ToWire(fbb, m.command)).Union()};
+  }
+  std::pair<w::Body, fb::Offset<void>> operator()(const InvokedMsg& m) {
+    auto result = Bytes(fbb, m.result);
+    return {w::Body::Invoked,
+            w::CreateInvoked(fbb, m.client_id, m.request_id, m.ok, result, m.leader_hint).Union()};
+  }
+  std::pair<w::Body, fb::Offset<void>> operator()(const ProposeMsg& m) {
+    return {w::Body::Propose, w::CreatePropose(fbb, ToWire(fbb, m.commands)).Union()};
+  }
+  std::pair<w::Body, fb::Offset<void>> operator()(const DecisionMsg& m) {
+    auto ballot = ToWire(m.ballot);
+    return {w::Body::Decision,
+            w::CreateDecision(fbb, m.slot, &ballot, ToWire(fbb, m.batch)).Union()};
+  }
+  std::pair<w::Body, fb::Offset<void>> operator()(const PrepareMsg& m) {
+    auto ballot = ToWire(m.ballot);
+    return {w::Body::Prepare, w::CreatePrepare(fbb, &ballot, m.slot_first).Union()};
+  }
+  std::pair<w::Body, fb::Offset<void>> operator()(const PromiseMsg& m) {
+    std::vector<fb::Offset<w::PValue>> pvs;
+    for (const PValue& pv : m.accepted) {
+      auto b = ToWire(pv.ballot);
+      pvs.push_back(w::CreatePValue(fbb, pv.slot, &b, ToWire(fbb, pv.batch)));
+    }
+    auto accepted = fbb.CreateVector(pvs);
+    auto ballot = ToWire(m.ballot);
+    return {w::Body::Promise, w::CreatePromise(fbb, &ballot, accepted, m.compacted_below).Union()};
+  }
+  std::pair<w::Body, fb::Offset<void>> operator()(const AcceptMsg& m) {
+    auto ballot = ToWire(m.ballot);
+    return {w::Body::Accept, w::CreateAccept(fbb, &ballot, m.slot, ToWire(fbb, m.batch)).Union()};
+  }
+  std::pair<w::Body, fb::Offset<void>> operator()(const AcceptedMsg& m) {
+    auto ballot = ToWire(m.ballot);
+    return {w::Body::Accepted, w::CreateAccepted(fbb, &ballot, m.slot).Union()};
+  }
+  std::pair<w::Body, fb::Offset<void>> operator()(const ActiveMsg& m) {
+    auto ballot = ToWire(m.ballot);
+    return {w::Body::Active, w::CreateActive(fbb, &ballot, m.decided_slot).Union()};
+  }
+  std::pair<w::Body, fb::Offset<void>> operator()(const CatchupMsg& m) {
+    return {w::Body::Catchup, w::CreateCatchup(fbb, m.slot_first).Union()};
+  }
+  std::pair<w::Body, fb::Offset<void>> operator()(const DecisionsMsg& m) {
+    return {w::Body::Decisions, w::CreateDecisions(fbb, ToWire(fbb, m.decisions)).Union()};
+  }
+};
+
+}  // namespace
+
+std::string Encode(const Envelope& envelope) {
+  Builder fbb(1024);
+  auto [type, body] = std::visit(BodyEncoder{fbb}, envelope.body);
+  fbb.Finish(w::CreateEnvelope(fbb, envelope.from, envelope.to, type, body));
+  return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+}
+
+// ---- Decoding -------------------------------------------------------------------------------
+namespace {
+
+constexpr size_t kPromiseValuesMax = 1 << 16;
+
+// Converts verified FlatBuffers tables to messages, checking meaning; remembers the first
+// problem so that callers can convert a whole message and test once.
+class Converter {
+ public:
+  const std::string& error() const { return error_; }
+  bool Fail(std::string what) {
+    if (error_.empty()) error_ = std::move(what);
+    return false;
+  }
+
+  Ballot Convert(const w::Ballot* b, const char* field) {
+    if (b == nullptr) return Fail(std::string("missing ") + field), Ballot{};
+    return Ballot{b->round(), b->node()};
+  }
+  std::string Convert(const fb::Vector<uint8_t>* v) {
+    return v ? std::string(reinterpret_cast<const char*>(v->data()), v->size()) : std::string();
+  }
+  Slot ConvertSlot(uint64_t slot, const char* field) {
+    if (slot == 0) Fail(std::string(field) + " must be a slot >= 1");
+    return slot;
+  }
+  Command Convert(const w::Command* c) {
+    if (c == nullptr) return Fail("missing command"), Command{};
+    if (c->request_id() == 0) Fail("command request_id must be >= 1");
+    if (c->payload() && c->payload()->size() > limits::kPayloadBytesMax) {
+      Fail("command payload of " + std::to_string(c->payload()->size()) + " bytes exceeds " +
+           std::to_string(limits::kPayloadBytesMax));
+    }
+    return Command{c->client_id(), c->request_id(), Convert(c->payload())};
+  }
+  std::vector<Command> Convert(const fb::Vector<fb::Offset<w::Command>>* cs) {
+    std::vector<Command> out;
+    if (cs == nullptr) return out;
+    if (cs->size() > limits::kCommandsPerBatchMax) {
+      return Fail("batch of " + std::to_string(cs->size()) + " commands exceeds " +
+                  std::to_string(limits::kCommandsPerBatchMax)),
+             out;
+    }
+    out.reserve(cs->size());
+    size_t bytes = 0;
+    for (const w::Command* c : *cs) {
+      out.push_back(Convert(c));
+      bytes += out.back().payload.size();
+    }
+    if (bytes > limits::kBatchBytesMax) Fail("batch payload bytes exceed the limit");
+    return out;
+  }
+  BatchRef Convert(const w::Batch* b) {
+    if (b == nullptr) return Fail("missing batch"), nullptr;
+    auto batch = std::make_shared<Batch>();
+    batch->timestamp_ns = b->timestamp_ns();
+    batch->commands = Convert(b->commands());
+    return batch;
+  }
+  std::vector<Decision> Convert(const fb::Vector<fb::Offset<w::DecidedSlot>>* ds) {
+    std::vector<Decision> out;
+    if (ds == nullptr) return out;
+    if (ds->size() > limits::kDecisionsPerMessageMax) return Fail("too many decisions"), out;
+    for (const w::DecidedSlot* d : *ds) {
+      out.push_back({ConvertSlot(d->slot(), "decision slot"), Convert(d->batch())});
+    }
+    for (size_t i = 1; i < out.size(); ++i) {
+      if (out[i].slot != out[i - 1].slot + 1) return Fail("decisions not contiguous"), out;
+    }
+    return out;
+  }
+
+  Body Convert(const w::Envelope* e);
+
+ private:
+  std::string error_;
+};
+
+Body Converter::Convert(const w::Envelope* e) {
+  switch (e->body_type()) {
+    case w::Body::Join:
+      return JoinMsg{};
+    case w::Body::Welcome: {
+      auto* m = e->body_as_Welcome();
+      Snapshot snap{m->snapshot_slot(), nullptr};
+      if (snap.slot > 0) snap.data = std::make_shared<const std::string>(Convert(m->snapshot()));
+      return WelcomeMsg{snap, Convert(m->decisions())};
+    }
+    case w::Body::Invoke:
+      return InvokeMsg{Convert(e->body_as_Invoke()->command())};
+    case w::Body::Invoked: {
+      auto* m = e->body_as_Invoked();
+      if (m->result() && m->result()->size() > limits::kResultBytesMax) Fail("result too large");
+      return InvokedMsg{m->client_id(), m->request_id(), m->ok(), Convert(m->result()),
+                        m->leader_hint()};
+    }
+    case w::Body::Propose:
+      return ProposeMsg{Convert(e->body_as_Propose()->commands())};
+    case w::Body::Decision: {
+      auto* m = e->body_as_Decision();
+      return DecisionMsg{ConvertSlot(m->slot(), "decision slot"), Convert(m->ballot(), "ballot"),
+                         Convert(m->batch())};
+    }
+    case w::Body::Prepare: {
+      auto* m = e->body_as_Prepare();
+      return PrepareMsg{Convert(m->ballot(), "ballot"), ConvertSlot(m->slot_first(), "slot_first")};
+    }
+    case w::Body::Promise: {
+      auto* m = e->body_as_Promise();
+      PromiseMsg out{Convert(m->ballot(), "ballot"), m->compacted_below(), {}};
+      if (m->accepted() && m->accepted()->size() > kPromiseValuesMax)
+        Fail("too many pvalues");
+      else if (m->accepted()) {
+        for (const w::PValue* pv : *m->accepted()) {
+          out.accepted.push_back({ConvertSlot(pv->slot(), "pvalue slot"),
+                                  Convert(pv->ballot(), "pvalue ballot"), Convert(pv->batch())});
+        }
+      }
+      return out;
+    }
+    case w::Body::Accept: {
+      auto* m = e->body_as_Accept();
+      return AcceptMsg{Convert(m->ballot(), "ballot"), ConvertSlot(m->slot(), "accept slot"),
+                       Convert(m->batch())};
+    }
+    case w::Body::Accepted: {
+      auto* m = e->body_as_Accepted();
+      return AcceptedMsg{Convert(m->ballot(), "ballot"), ConvertSlot(m->slot(), "accepted slot")};
+    }
+    case w::Body::Active: {
+      auto* m = e->body_as_Active();
+      return ActiveMsg{Convert(m->ballot(), "ballot"), m->decided_slot()};
+    }
+    case w::Body::Catchup:
+      return CatchupMsg{ConvertSlot(e->body_as_Catchup()->slot_first(), "slot_first")};
+    case w::Body::Decisions:
+      return DecisionsMsg{Convert(e->body_as_Decisions()->decisions())};
+    case w::Body::NONE:
+      break;
+  }
+  Fail("unknown message type " + std::to_string(static_cast<int>(e->body_type())));
+  return JoinMsg{};
+}
+
+}  // namespace
+
+Result<Envelope> Decode(std::string_view frame) {
+  if (frame.size() > limits::kFrameBytesMax) {
+    return Status::InvalidArgument("frame of " + std::to_string(frame.size()) +
+                                   " bytes exceeds the limit of " +
+                                   std::to_string(limits::kFrameBytesMax));
+  }
+  const auto* data = reinterpret_cast<const uint8_t*>(frame.data());
+  fb::Verifier verifier(data, frame.size(), /*max_depth=*/16, /*max_tables=*/4000000);
+  if (!w::VerifyEnvelopeBuffer(verifier)) {
+    return Status::Corruption("frame of " + std::to_string(frame.size()) +
+                              " bytes fails FlatBuffers verification");
+  }
+  const w::Envelope* e = w::GetEnvelope(data);
+  Converter converter;
+  Envelope out{e->from(), e->to(), converter.Convert(e)};
+  if (!converter.error().empty()) return Status::InvalidArgument(converter.error());
+  return out;
+}
+
+}  // namespace synod::net
