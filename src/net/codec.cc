@@ -100,6 +100,19 @@ struct BodyEncoder {
   std::pair<w::Body, fb::Offset<void>> operator()(const DecisionsMsg& m) {
     return {w::Body::Decisions, w::CreateDecisions(fbb, ToWire(fbb, m.decisions)).Union()};
   }
+  std::pair<w::Body, fb::Offset<void>> operator()(const StatusQueryMsg&) {
+    return {w::Body::StatusQuery, w::CreateStatusQuery(fbb).Union()};
+  }
+  std::pair<w::Body, fb::Offset<void>> operator()(const StatusReportMsg& m) {
+    auto ballot = ToWire(m.ballot);
+    auto role = fbb.CreateString(m.role);
+    auto hash = fbb.CreateString(m.state_hash);
+    auto members = fbb.CreateVector(m.members);
+    return {w::Body::StatusReport,
+            w::CreateStatusReport(fbb, m.id, role, m.leader, &ballot, m.next_slot, m.decided_slot,
+                                  m.applied_slot, m.snapshot_slot, hash, members)
+                .Union()};
+  }
 };
 
 }  // namespace
@@ -248,6 +261,27 @@ Body Converter::Convert(const w::Envelope* e) {
       return CatchupMsg{ConvertSlot(e->body_as_Catchup()->slot_first(), "slot_first")};
     case w::Body::Decisions:
       return DecisionsMsg{Convert(e->body_as_Decisions()->decisions())};
+    case w::Body::StatusQuery:
+      return StatusQueryMsg{};
+    case w::Body::StatusReport: {
+      auto* m = e->body_as_StatusReport();
+      StatusReportMsg r{m->id(),
+                        m->role() ? m->role()->str() : "",
+                        m->leader(),
+                        Convert(m->ballot(), "ballot"),
+                        m->next_slot(),
+                        m->decided_slot(),
+                        m->applied_slot(),
+                        m->snapshot_slot(),
+                        m->state_hash() ? m->state_hash()->str() : "",
+                        {}};
+      if (m->members() && m->members()->size() > limits::kNodesMax) {
+        Fail("too many members");
+      } else if (m->members()) {
+        r.members.assign(m->members()->begin(), m->members()->end());
+      }
+      return r;
+    }
     case w::Body::NONE:
       break;
   }

@@ -66,9 +66,24 @@ struct DecisionsMsg {
   std::vector<Decision> decisions;
 };
 
-using Body =
-    std::variant<JoinMsg, WelcomeMsg, InvokeMsg, InvokedMsg, ProposeMsg, DecisionMsg, PrepareMsg,
-                 PromiseMsg, AcceptMsg, AcceptedMsg, ActiveMsg, CatchupMsg, DecisionsMsg>;
+// Status of one node, asked by `synod status`; the node's driver answers, not the core.
+struct StatusQueryMsg {};
+struct StatusReportMsg {
+  NodeId id = 0;
+  std::string role;
+  NodeId leader = 0;
+  Ballot ballot;
+  Slot next_slot = 0;
+  Slot decided_slot = 0;
+  Slot applied_slot = 0;
+  Slot snapshot_slot = 0;
+  std::string state_hash;
+  std::vector<NodeId> members;
+};
+
+using Body = std::variant<JoinMsg, WelcomeMsg, InvokeMsg, InvokedMsg, ProposeMsg, DecisionMsg,
+                          PrepareMsg, PromiseMsg, AcceptMsg, AcceptedMsg, ActiveMsg, CatchupMsg,
+                          DecisionsMsg, StatusQueryMsg, StatusReportMsg>;
 
 inline constexpr NodeId kClientEndpoint = 0;  // `to`/`from` of client traffic.
 

@@ -35,6 +35,8 @@ std::vector<Body> EveryMessage() {
       ActiveMsg{Ballot{7, 1}, 13},
       CatchupMsg{5},
       DecisionsMsg{{Decision{5, batch}, Decision{6, noop}}},
+      StatusQueryMsg{},
+      StatusReportMsg{2, "leader", 2, Ballot{3, 2}, 10, 9, 8, 4, "abcdef", {1, 2, 3}},
   };
 }
 
