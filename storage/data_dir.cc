@@ -31,15 +31,15 @@ Result<DataDirState> InspectDataDir(const std::string& dir) {
   if (!fs::is_directory(dir, error)) {
     return Status::InvalidArgument("data dir " + dir + " is not a directory");
   }
-  bool has_current = false;
+  bool has_db = false;
   bool has_other = false;
   for (const auto& entry : fs::directory_iterator(dir, error)) {
     const std::string name = entry.path().filename().string();
-    if (name == "CURRENT") has_current = true;
-    if (name != kLockFileName) has_other = true;
+    if (name == kDbDirName) has_db = true;
+    if (name != kLockFileName && name != kStagingDirName) has_other = true;
   }
   if (error) return Status::IoError("cannot list data dir " + dir + ": " + error.message());
-  if (has_current) return DataDirState::kDatabase;
+  if (has_db) return DataDirState::kDatabase;
   return has_other ? DataDirState::kForeign : DataDirState::kEmpty;
 }
 

@@ -1,6 +1,13 @@
 // The node data dir as a directory of files, before RocksDB looks inside: whether it is empty,
 // holds a database or holds something else, and the lock that keeps a second process out.
 //
+// Layout:  DIR/synod.lock    the lock file (below)
+//          DIR/db/           the RocksDB database (FORMAT.md), present only once complete
+//          DIR/db.creating/  a database being created; renamed to db/ when its metadata is
+//                            synced, so a crash during creation leaves no half-made db/ (a
+//                            leftover db.creating/ is removed by the next open: no Open() ever
+//                            succeeded on it, so nothing in it was acknowledged).
+//
 // DataDirLock is owned by the RocksLogStore that opened the dir and held for its lifetime. It
 // is an flock(2) on "<dir>/synod.lock", taken before RocksDB opens anything, so a second
 // opener (another process, or another store in the same process: flock locks belong to the
@@ -19,11 +26,13 @@
 namespace synod::storage {
 
 inline constexpr char kLockFileName[] = "synod.lock";
+inline constexpr char kDbDirName[] = "db";
+inline constexpr char kStagingDirName[] = "db.creating";
 
 enum class DataDirState {
-  kEmpty,     // Missing (now created), empty, or holding only our lock file.
-  kDatabase,  // Holds a RocksDB CURRENT file: an existing database to validate.
-  kForeign,   // Holds other files and no CURRENT: not ours, or an interrupted creation.
+  kEmpty,     // Missing (now created), empty, or holding only synod.lock and db.creating/.
+  kDatabase,  // Holds db/: an existing database to validate.
+  kForeign,   // Holds other files and no db/: not a Synod data dir.
 };
 
 // Classifies `dir`, creating it (and its parents) if it does not exist.

@@ -1,6 +1,5 @@
 // Database: one open RocksDB database of a node data dir with every column family of the
-// format (format.h: kAllFamilies), and the two ways to get one: Create() on an empty dir and
-// OpenExisting() on a dir that already holds a database.
+// format (format.h: kAllFamilies). CreateAtomically() makes DIR/db, OpenExisting() opens it.
 //
 // OpenExisting() first opens the database READ-ONLY and checks it (node metadata, format
 // version, cluster and node id, the set of column families, optionally every SST checksum),
@@ -31,12 +30,13 @@ namespace synod::storage {
 
 class Database {
  public:
-  // Creates a new database in `dir` (REQUIRES: empty apart from our lock file) with every
-  // column family and writes `meta`, synced.
-  static Result<std::unique_ptr<Database>> Create(const std::string& dir, rocksdb::Env* env,
-                                                  const NodeMeta& meta);
+  // Creates DIR/db (REQUIRES: absent; the caller holds the data dir lock) with every column
+  // family and `meta`: builds it in DIR/db.creating, syncs, closes, renames it to DIR/db and
+  // syncs DIR. A crash at any point leaves either no db/ or a complete one.
+  static Status CreateAtomically(const std::string& data_dir, rocksdb::Env* env,
+                                 const NodeMeta& meta);
 
-  // Opens the database in `dir` after checking, read-only, that it is readable, of a known
+  // Opens the database in `dir` (DIR/db) after checking, read-only, that it is readable, of a known
   // format version, and belongs to `cluster_id` / `node_id`. Refusals: Corruption (unreadable,
   // corrupt, missing metadata or families), InvalidArgument (other cluster or node, newer
   // or unknown format version). `verify_checksums` reads every SST once to check its blocks.

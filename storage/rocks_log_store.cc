@@ -54,18 +54,22 @@ Result<std::unique_ptr<RocksLogStore>> RocksLogStore::Open(const StoreOptions& o
   if (!state.ok()) return state.status();
   if (state.value() == DataDirState::kForeign) {
     return Status::Corruption("data dir " + options.data_dir +
-                              " is not empty and holds no database (no CURRENT file): not a "
-                              "Synod data dir, or its creation was interrupted");
+                              " is not empty and holds no database (no db/ directory): not a "
+                              "Synod data dir");
   }
   Result<std::unique_ptr<DataDirLock>> lock = DataDirLock::Acquire(options.data_dir);
   if (!lock.ok()) return lock.status();
+  state = InspectDataDir(options.data_dir);  // Again, under the lock: no one else creates db/.
+  if (!state.ok()) return state.status();
+  if (state.value() == DataDirState::kEmpty) {
+    Status created = Database::CreateAtomically(
+        options.data_dir, options.env,
+        NodeMeta{kFormatVersion, options.cluster_id, options.node_id, NowUnixNs()});
+    if (!created.ok()) return created;
+  }
   Result<std::unique_ptr<Database>> database =
-      state.value() == DataDirState::kEmpty
-          ? Database::Create(
-                options.data_dir, options.env,
-                NodeMeta{kFormatVersion, options.cluster_id, options.node_id, NowUnixNs()})
-          : Database::OpenExisting(options.data_dir, options.env, options.cluster_id,
-                                   options.node_id, options.verify_checksums_on_open);
+      Database::OpenExisting(options.data_dir + "/" + kDbDirName, options.env, options.cluster_id,
+                             options.node_id, options.verify_checksums_on_open);
   if (!database.ok()) return database.status();
   std::unique_ptr<RocksLogStore> store(
       new RocksLogStore(options.data_dir, std::move(lock.value()), std::move(database.value())));
