@@ -4,7 +4,7 @@
 // OpenExisting() first opens the database READ-ONLY and checks it (node metadata, format
 // version, cluster and node id, the set of column families, optionally every SST checksum),
 // closes it, and only then opens it read-write. A refusal therefore leaves the dir exactly as
-// it was: a read-only open writes no file (RocksDB's info log goes to spdlog, see below).
+// it was: a read-only open writes no file (RocksDB's info log goes to spdlog, database.cc).
 //
 // RocksDB settings that the durability contract relies on (see README "Storage"):
 //   WAL on, manual_wal_flush = false, paranoid_checks = true, block checksums XXH3 verified on

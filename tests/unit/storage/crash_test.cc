@@ -169,5 +169,39 @@ TEST(StorageCrash, CheckerCatchesAChildThatAnnouncesBeforePersisting) {
   if (!run.violations.empty()) std::printf("caught: %s\n", run.violations.front().c_str());
 }
 
+// The first start of a node creates its database; a kill at any moment of that creation must
+// leave a data dir that the next start opens (the crash loop above once found the opposite).
+TEST(StorageCrash, AKillDuringCreationNeverLeavesAnUnopenableDataDir) {
+  const uint64_t seed = TestSeed();
+  std::mt19937_64 rng(seed);
+  TempDir dir;
+  const int runs = static_cast<int>(testing::Scaled(20, 10));
+  // Run 0 is not killed: it measures how long a creation takes, and the kills of the later
+  // runs land uniformly within that time.
+  auto creation_time = std::chrono::microseconds(0);
+  for (int run = 0; run < runs; ++run) {
+    const std::string data_dir = dir.Sub("node" + std::to_string(run));
+    const auto start = Clock::now();
+    ChildProcess child({SYNOD_CRASH_CHILD, "open", data_dir, std::to_string(testing::kCluster),
+                        std::to_string(testing::kNode)});
+    ASSERT_TRUE(child.started());
+    std::vector<std::string> lines;
+    if (run == 0) {
+      ASSERT_EQ(child.WaitForExit(&lines), 0);
+      creation_time = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
+      std::printf("one creation takes %lld us\n", static_cast<long long>(creation_time.count()));
+    } else {
+      const auto kill_at = start + std::chrono::microseconds(rng() % (creation_time.count() + 1));
+      while (Clock::now() < kill_at && child.ReadLines(1, &lines)) {
+      }
+      (void)child.KillAndReap(&lines);
+    }
+    auto store = testing::OpenOrDie(testing::Options(data_dir));
+    ASSERT_NE(store, nullptr) << "run " << run << ", seed " << seed;
+    EXPECT_TRUE(store->Recover().ok());
+    EXPECT_EQ(store->meta().node_id, testing::kNode);
+  }
+}
+
 }  // namespace
 }  // namespace synod::storage
