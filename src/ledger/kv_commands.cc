@@ -28,6 +28,7 @@ void StateMachine::MarkKvDirty(const std::string& key) {
 }
 
 void StateMachine::CommitKv(TableWriteBatch* batch) {
+  std::sort(kv_order_.begin(), kv_order_.end());  // Sequential memtable inserts.
   for (const std::string& key : kv_order_) {
     const std::optional<KvEntry>& orig = kv_orig_.at(key);
     if (orig) record_sum_.Remove(Table::kKv, key, EncodeKvValue(orig->version, orig->value));

@@ -71,7 +71,7 @@ Account* StateMachine::MutableAccount(Id128 id) {
   std::optional<Account> old;
   if (it != accounts_.end()) old = it->second;
   if (account_orig_.try_emplace(id, old).second) account_order_.push_back(id);
-  account_undo_.emplace_back(id, old);
+  if (in_chain_) account_undo_.emplace_back(id, old);
   if (it == accounts_.end()) {
     it = accounts_.emplace(id, Account{}).first;
     it->second.id = id;
@@ -80,6 +80,7 @@ Account* StateMachine::MutableAccount(Id128 id) {
 }
 
 void StateMachine::CommitAccounts(TableWriteBatch* batch) {
+  std::sort(account_order_.begin(), account_order_.end());  // Sequential memtable inserts.
   for (Id128 id : account_order_) {
     const std::optional<Account>& orig = account_orig_.at(id);
     const Account* now = FindAccount(id);
@@ -99,16 +100,20 @@ void StateMachine::CommitAccounts(TableWriteBatch* batch) {
   account_order_.clear();
 }
 
-// ---- Savepoints (linked chains) --------------------------------------------------------------
+// ---- Linked chains -------------------------------------------------------------------------
 
-StateMachine::Savepoint StateMachine::MakeSavepoint() const {
-  return Savepoint{staging_.Savepoint(), account_undo_.size(), index_entries_.size(),
-                   transfer_seq_};
+void StateMachine::BeginChain() {
+  SYNOD_CHECK(!in_chain_);
+  in_chain_ = true;
+  staging_.BeginUndo();
+  chain_index_entries_ = index_entries_.size();
+  chain_transfer_seq_ = transfer_seq_;
 }
 
-void StateMachine::RollbackTo(const Savepoint& sp) {
-  staging_.RollbackTo(sp.staging);
-  while (account_undo_.size() > sp.account_undo) {
+void StateMachine::EndChain(bool rollback) {
+  SYNOD_CHECK(in_chain_);
+  staging_.EndUndo(rollback);
+  while (rollback && !account_undo_.empty()) {
     auto& [id, old] = account_undo_.back();
     if (old) {
       accounts_[id] = *old;
@@ -117,8 +122,12 @@ void StateMachine::RollbackTo(const Savepoint& sp) {
     }
     account_undo_.pop_back();
   }
-  index_entries_.resize(sp.index_entries);
-  transfer_seq_ = sp.transfer_seq;
+  if (rollback) {
+    index_entries_.resize(chain_index_entries_);
+    transfer_seq_ = chain_transfer_seq_;
+  }
+  account_undo_.clear();
+  in_chain_ = false;
 }
 
 // ---- Transfers ---------------------------------------------------------------------------
@@ -139,15 +148,15 @@ std::string StateMachine::CreateTransfers(const void* command) {
       first = last + 1;
       continue;
     }
-    Savepoint sp = MakeSavepoint();
+    BeginChain();
     size_t failed = n;
     for (size_t k = first; k <= last && failed == n; ++k) {
       codes[k] =
           (open && k == last) ? RC::linked_event_chain_open : CreateTransfer(*events->Get(k));
       if (codes[k] != RC::ok) failed = k;
     }
+    EndChain(/*rollback=*/failed != n);
     if (failed != n) {
-      RollbackTo(sp);
       for (size_t k = first; k <= last; ++k) {
         if (k != failed) codes[k] = RC::linked_event_failed;
       }
@@ -299,9 +308,10 @@ RC StateMachine::PostOrVoid(const fb::TransferEvent& e) {
 }
 
 // Stores a new transfer and its two account_transfers index rows.
+// REQUIRES: FindTransfer(t.id) found nothing (so the stored key is known to be absent).
 void StateMachine::InsertTransfer(Transfer t) {
   t.seq = ++transfer_seq_;
-  staging_.Put(Table::kTransfers, TransferKey(t.id), EncodeTransfer(t), /*known_absent=*/false);
+  staging_.Put(Table::kTransfers, TransferKey(t.id), EncodeTransfer(t), /*known_absent=*/true);
   std::string id_value;
   PutId(&id_value, t.id);
   for (Id128 account : {t.debit, t.credit}) {

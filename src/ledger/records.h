@@ -14,6 +14,11 @@
 //   account_transfers key := u128be account_id, u64be (2^64-1 - seq)  value := u128be id
 //                     (so a forward scan of one account's prefix is most recent first)
 //   meta              key := one of the kMeta* names below    value := u64le or bytes
+//                     key := "sess_ckpt/" u64be part    value := a part of SessionTable::Encode()
+//                     key := "sess_log/" u64be slot u64be part
+//                     value := { u64le client_id, u64le request_id, u64le n, n bytes result }*
+//                              (results recorded in that slot, in command order; a part is
+//                              cut after it reaches kSessionCheckpointPartBytes)
 // Plain values; no I/O; thread-compatible.
 #pragma once
 
@@ -82,7 +87,7 @@ inline constexpr std::string_view kMetaClusterTime = "cluster_time_ns";
 inline constexpr std::string_view kMetaRecordHash = "record_hash";  // u64le lane0, lane1.
 inline constexpr std::string_view kMetaSessionParts = "sess_ckpt_parts";
 inline constexpr std::string_view kMetaSessionPartPrefix = "sess_ckpt/";  // + u64be part.
-inline constexpr std::string_view kMetaSessionLogPrefix = "sess_log/";    // + u64be slot, index.
+inline constexpr std::string_view kMetaSessionLogPrefix = "sess_log/";    // + slot, part.
 
 void PutU64Le(std::string* out, uint64_t v);
 uint64_t GetU64Le(const char* p);

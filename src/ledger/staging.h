@@ -2,10 +2,9 @@
 // account_transfers), held until the batch is written as one TableWriteBatch.
 //
 // Reads during the batch see the staged values first (a transfer created earlier in the same
-// batch is found), then the tables. Every change is undoable back to a savepoint, which is how
-// a linked chain of transfers that fails in the middle leaves no trace. Commit() writes what
-// changed, in first-touch order (deterministic), and updates the RecordSum with the old and new
-// value of every changed record.
+// batch is found), then the tables. Changes can be logged and undone, which is how a linked chain
+// of transfers that fails in the middle leaves no trace. Commit() writes what changed, in key order
+// (deterministic), and updates the RecordSum with the old and new value of every changed record.
 // Owned by the StateMachine; not thread-safe. Bounded by the events of one batch.
 #pragma once
 
@@ -31,8 +30,10 @@ class Staging {
   void Put(Table table, std::string_view key, std::string_view value, bool known_absent = false);
   void Delete(Table table, std::string_view key);
 
-  size_t Savepoint() const { return undo_.size(); }
-  void RollbackTo(size_t savepoint);
+  // Between BeginUndo() and EndUndo(), changes are logged so that EndUndo(true) can revert
+  // them (a linked chain). Outside, nothing is logged: most events are not linked.
+  void BeginUndo();
+  void EndUndo(bool rollback);
 
   // Adds the changed records to `batch` and `sum`, then forgets everything.
   void Commit(TableWriteBatch* batch, RecordSum* sum);
@@ -54,10 +55,11 @@ class Staging {
   Entry* Touch(Table table, std::string_view key, bool known_absent);
 
   LedgerTables* tables_;
-  // Key: one table byte, then the key. Iterated only through order_ (first-touch order).
+  // Key: one table byte, then the key. Iterated only through order_ (sorted at commit).
   std::unordered_map<std::string, Entry> entries_;
   std::vector<const std::string*> order_;
-  std::vector<Undo> undo_;
+  bool undo_enabled_ = false;
+  std::vector<Undo> undo_;  // Invariant: empty unless undo_enabled_.
   std::string scratch_;
   Status status_;
 };

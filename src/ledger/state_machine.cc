@@ -108,21 +108,33 @@ Status StateMachine::LoadSessions() {
   auto cursor = tables_->NewCursor(Table::kMeta);
   for (cursor->Seek(kMetaSessionLogPrefix);
        cursor->Valid() && cursor->key().starts_with(kMetaSessionLogPrefix); cursor->Next()) {
-    std::string_view v = cursor->value();
-    if (cursor->key().size() != kMetaSessionLogPrefix.size() + 16 || v.size() < 16) {
-      return Status::Corruption("ledger sessions: bad log record");
-    }
-    uint64_t slot = GetU64Be(cursor->key().data() + kMetaSessionLogPrefix.size());
-    uint64_t client = GetU64Le(v.data()), request = GetU64Le(v.data() + 8);
-    if (request == 0 || sessions_.Lookup(client, request, nullptr) != SessionTable::Outcome::kNew) {
-      return Status::Corruption("ledger sessions: log record replays a known request");
-    }
-    sessions_.Record(client, request, slot, std::string(v.substr(16)));
-    session_log_keys_.emplace_back(cursor->key());
-    session_log_bytes_ += v.size();
+    Status s = ReplaySessionLog(cursor->key(), cursor->value());
+    if (!s.ok()) return s;
   }
   sessions_hash_lo_.reset();
   return cursor->status();
+}
+
+Status StateMachine::ReplaySessionLog(std::string_view key, std::string_view value) {
+  if (key.size() != kMetaSessionLogPrefix.size() + 16) {
+    return Status::Corruption("ledger sessions: bad log key");
+  }
+  const uint64_t slot = GetU64Be(key.data() + kMetaSessionLogPrefix.size());
+  session_log_keys_.emplace_back(key);
+  session_log_bytes_ += value.size();
+  while (!value.empty()) {
+    if (value.size() < 24 || GetU64Le(value.data() + 16) > value.size() - 24) {
+      return Status::Corruption("ledger sessions: bad log record");
+    }
+    uint64_t client = GetU64Le(value.data()), request = GetU64Le(value.data() + 8);
+    uint64_t n = GetU64Le(value.data() + 16);
+    if (request == 0 || sessions_.Lookup(client, request, nullptr) != SessionTable::Outcome::kNew) {
+      return Status::Corruption("ledger sessions: log record replays a known request");
+    }
+    sessions_.Record(client, request, slot, std::string(value.substr(24, n)));
+    value.remove_prefix(24 + n);
+  }
+  return Status::Ok();
 }
 
 Result<std::vector<std::string>> StateMachine::Apply(Slot slot, const Batch& batch) {
@@ -134,7 +146,7 @@ Result<std::vector<std::string>> StateMachine::Apply(Slot slot, const Batch& bat
   ExpirePending();
   std::vector<std::string> results(batch.commands.size());
   for (size_t i = 0; i < batch.commands.size(); ++i) {
-    ApplyCommand(slot, uint32_t(i), batch.commands[i], &results[i]);
+    ApplyCommand(slot, batch.commands[i], &results[i]);
   }
   Status s = CommitBatch(slot);
   if (!s.ok()) {
@@ -144,8 +156,7 @@ Result<std::vector<std::string>> StateMachine::Apply(Slot slot, const Batch& bat
   return results;
 }
 
-void StateMachine::ApplyCommand(Slot slot, uint32_t index, const Command& command,
-                                std::string* result) {
+void StateMachine::ApplyCommand(Slot slot, const Command& command, std::string* result) {
   const auto* data = reinterpret_cast<const uint8_t*>(command.payload.data());
   flatbuffers::Verifier verifier(data, command.payload.size());
   if (!fb::VerifyLedgerCommandBuffer(verifier) ||
@@ -178,7 +189,7 @@ void StateMachine::ApplyCommand(Slot slot, uint32_t index, const Command& comman
       break;
   }
   *result = Execute(cmd->body(), int(type));
-  RecordSession(slot, index, command, *result);
+  RecordSession(slot, command, *result);
 }
 
 std::string StateMachine::Execute(const void* body, int body_type) {
@@ -215,23 +226,28 @@ std::string StateMachine::Execute(const void* body, int body_type) {
   return CodeResult(&fbb_, fb::ResultCode::malformed_command);
 }
 
-// Log record: key sess_log/ u64be slot u64be index; value u64le client, u64le request, result.
-void StateMachine::RecordSession(Slot slot, uint32_t index, const Command& command,
-                                 const std::string& result) {
+// Appends to this batch's session log record (records.h gives the layout).
+void StateMachine::RecordSession(Slot slot, const Command& command, const std::string& result) {
   SYNOD_CHECK(result.size() <= synod::limits::kResultBytesMax);
   sessions_.Record(command.client_id, command.request_id, slot, result);
+  PutU64Le(&session_log_batch_, command.client_id);
+  PutU64Le(&session_log_batch_, command.request_id);
+  PutU64Le(&session_log_batch_, result.size());
+  session_log_batch_ += result;
+  sessions_hash_lo_.reset();
+  if (session_log_batch_.size() >= limits::kSessionCheckpointPartBytes) FlushSessionLog(slot);
+}
+
+// Writes this batch's session log record so far as part `session_log_part_` of the slot.
+void StateMachine::FlushSessionLog(Slot slot) {
+  if (session_log_batch_.empty()) return;
   std::string key(kMetaSessionLogPrefix);
   PutU64Be(&key, slot);
-  PutU64Be(&key, index);
-  std::string value;
-  value.reserve(16 + result.size());
-  PutU64Le(&value, command.client_id);
-  PutU64Le(&value, command.request_id);
-  value += result;
-  batch_->Put(Table::kMeta, key, value);
+  PutU64Be(&key, session_log_part_++);
+  batch_->Put(Table::kMeta, key, session_log_batch_);
   session_log_keys_.push_back(std::move(key));
-  session_log_bytes_ += value.size();
-  sessions_hash_lo_.reset();
+  session_log_bytes_ += session_log_batch_.size();
+  session_log_batch_.clear();
 }
 
 // Replaces the session log by a checkpoint once the log outgrows the last checkpoint (and
@@ -265,7 +281,9 @@ Status StateMachine::CommitBatch(Slot slot) {
   CommitKv(batch_.get());
   staging_.Commit(batch_.get(), &record_sum_);
   index_entries_.clear();
-  account_undo_.clear();
+  SYNOD_CHECK(!in_chain_ && account_undo_.empty());
+  FlushSessionLog(slot);
+  session_log_part_ = 0;
   CheckpointSessionsIfDue(batch_.get());
   applied_slot_ = slot;
   cluster_time_ns_ = now_ns_;

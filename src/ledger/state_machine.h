@@ -111,9 +111,11 @@ class StateMachine {
   Status LoadSessions();
 
   // One command; `result` receives the encoded CommandResult.
-  void ApplyCommand(Slot slot, uint32_t index, const Command& command, std::string* result);
+  void ApplyCommand(Slot slot, const Command& command, std::string* result);
   std::string Execute(const void* body, int body_type);
-  void RecordSession(Slot slot, uint32_t index, const Command& command, const std::string& res);
+  void RecordSession(Slot slot, const Command& command, const std::string& result);
+  void FlushSessionLog(Slot slot);
+  Status ReplaySessionLog(std::string_view key, std::string_view value);
   Status CommitBatch(Slot slot);
   void CheckpointSessionsIfDue(TableWriteBatch* batch);
   void ExpirePending();
@@ -145,14 +147,9 @@ class StateMachine {
   std::string LookupAccountTransfers(const void* command);
   void AddTransferRecord(const Transfer& t, std::vector<fb::TransferRecord>* out);
 
-  struct Savepoint {
-    size_t staging;
-    size_t account_undo;
-    size_t index_entries;
-    uint64_t transfer_seq;
-  };
-  Savepoint MakeSavepoint() const;
-  void RollbackTo(const Savepoint& sp);
+  // A linked chain: changes between BeginChain() and EndChain(true) are reverted.
+  void BeginChain();
+  void EndChain(bool rollback);
 
   LedgerTables* tables_;
   Options options_;
@@ -172,6 +169,8 @@ class StateMachine {
   // Session persistence: log records since the last checkpoint.
   std::vector<std::string> session_log_keys_;
   size_t session_log_bytes_ = 0;
+  std::string session_log_batch_;  // This batch's log record, not yet in batch_.
+  uint64_t session_log_part_ = 0;  // Parts of this batch's log already in batch_.
   size_t session_ckpt_bytes_ = 0;
   uint64_t session_ckpt_parts_ = 0;
   std::optional<uint64_t> sessions_hash_lo_, sessions_hash_hi_;  // Cache; reset on Record.
@@ -181,8 +180,12 @@ class StateMachine {
   Staging staging_;
   std::unique_ptr<TableWriteBatch> batch_;
   std::unordered_map<Id128, std::optional<Account>, IdHash> account_orig_;  // First-touch value.
-  std::vector<Id128> account_order_;                                        // First-touch order.
+  std::vector<Id128> account_order_;  // Touched accounts; sorted at commit.
+  // Linked chain in progress: values to restore on rollback. Empty unless in_chain_.
+  bool in_chain_ = false;
   std::vector<std::pair<Id128, std::optional<Account>>> account_undo_;
+  size_t chain_index_entries_ = 0;
+  uint64_t chain_transfer_seq_ = 0;
   std::unordered_map<std::string, std::optional<KvEntry>> kv_orig_;
   std::vector<std::string> kv_order_;
   struct IndexEntry {

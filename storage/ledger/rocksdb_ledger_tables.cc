@@ -1,6 +1,7 @@
 #include "storage/ledger/rocksdb_ledger_tables.h"
 
 #include "ledger/ledger_limits.h"
+#include "rocksdb/cache.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/table.h"
 #include "storage/ledger/ledger_column_families.h"
@@ -128,12 +129,22 @@ Status RocksDbLedgerTables::Clear() {
   return FromRocks(db_->Write(write_options_, &batch));
 }
 
+// Index and filter blocks are kept in one bounded block cache (128 MiB, shared by every ledger
+// family of the process) rather than on the heap of each table reader, so that memory does
+// not grow with the size of the transfer history.
 rocksdb::ColumnFamilyOptions LedgerColumnFamilyOptions() {
+  static const std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(128 << 20);
   rocksdb::ColumnFamilyOptions options;
   rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   options.write_buffer_size = 64 << 20;
+  // A bloom filter on the memtable: most lookups are of transfer ids that do not exist yet.
+  options.memtable_prefix_bloom_size_ratio = 0.02;
+  options.memtable_whole_key_filtering = true;
   return options;
 }
 
