@@ -100,17 +100,20 @@ struct BodyEncoder {
   std::pair<w::Body, fb::Offset<void>> operator()(const DecisionsMsg& m) {
     return {w::Body::Decisions, w::CreateDecisions(fbb, ToWire(fbb, m.decisions)).Union()};
   }
-  std::pair<w::Body, fb::Offset<void>> operator()(const StatusQueryMsg&) {
-    return {w::Body::StatusQuery, w::CreateStatusQuery(fbb).Union()};
+  std::pair<w::Body, fb::Offset<void>> operator()(const StatusQueryMsg& m) {
+    return {w::Body::StatusQuery, w::CreateStatusQuery(fbb, m.check).Union()};
   }
   std::pair<w::Body, fb::Offset<void>> operator()(const StatusReportMsg& m) {
     auto ballot = ToWire(m.ballot);
     auto role = fbb.CreateString(m.role);
     auto hash = fbb.CreateString(m.state_hash);
     auto members = fbb.CreateVector(m.members);
+    auto ledgers = fbb.CreateString(m.ledgers_json);
+    auto violations = fbb.CreateVectorOfStrings(m.violations);
     return {w::Body::StatusReport,
             w::CreateStatusReport(fbb, m.id, role, m.leader, &ballot, m.next_slot, m.decided_slot,
-                                  m.applied_slot, m.snapshot_slot, hash, members)
+                                  m.applied_slot, m.snapshot_slot, hash, members, m.checked,
+                                  m.invariants_ok, ledgers, violations)
                 .Union()};
   }
 };
@@ -262,7 +265,7 @@ Body Converter::Convert(const w::Envelope* e) {
     case w::Body::Decisions:
       return DecisionsMsg{Convert(e->body_as_Decisions()->decisions())};
     case w::Body::StatusQuery:
-      return StatusQueryMsg{};
+      return StatusQueryMsg{e->body_as_StatusQuery()->check()};
     case w::Body::StatusReport: {
       auto* m = e->body_as_StatusReport();
       StatusReportMsg r{m->id(),
@@ -279,6 +282,12 @@ Body Converter::Convert(const w::Envelope* e) {
         Fail("too many members");
       } else if (m->members()) {
         r.members.assign(m->members()->begin(), m->members()->end());
+      }
+      r.checked = m->checked();
+      r.invariants_ok = m->invariants_ok();
+      r.ledgers_json = m->ledgers_json() ? m->ledgers_json()->str() : "";
+      if (m->violations()) {
+        for (const auto* v : *m->violations()) r.violations.push_back(v->str());
       }
       return r;
     }

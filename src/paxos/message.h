@@ -67,7 +67,9 @@ struct DecisionsMsg {
 };
 
 // Status of one node, asked by `synod status`; the node's driver answers, not the core.
-struct StatusQueryMsg {};
+struct StatusQueryMsg {
+  bool check = false;  // Also run the state machine's invariant check.
+};
 struct StatusReportMsg {
   NodeId id = 0;
   std::string role;
@@ -79,6 +81,10 @@ struct StatusReportMsg {
   Slot snapshot_slot = 0;
   std::string state_hash;
   std::vector<NodeId> members;
+  bool checked = false;
+  bool invariants_ok = false;
+  std::string ledgers_json;
+  std::vector<std::string> violations;
 };
 
 using Body = std::variant<JoinMsg, WelcomeMsg, InvokeMsg, InvokedMsg, ProposeMsg, DecisionMsg,

@@ -1,0 +1,74 @@
+#include "node/ledger_app.h"
+
+#include "ledger/snapshot.h"
+#include "ledger/ledger_column_families.h"
+#include "paxos/wire_bytes.h"
+
+namespace synod::node {
+namespace {
+
+ledger::RocksDbLedgerTables::Handles LedgerHandles(storage::RocksLogStore* store) {
+  ledger::RocksDbLedgerTables::Handles handles{};
+  for (size_t i = 0; i < handles.size(); ++i) {
+    handles[i] = store->ColumnFamily(ledger::kLedgerColumnFamilies[i]);
+    SYNOD_CHECK(handles[i] != nullptr);
+  }
+  return handles;
+}
+
+}  // namespace
+
+LedgerApp::LedgerApp(storage::RocksLogStore* store)
+    : tables_(std::make_unique<ledger::RocksDbLedgerTables>(store->db(), LedgerHandles(store))) {}
+
+Status LedgerApp::Open() {
+  auto sm = ledger::StateMachine::Open(tables_.get());
+  if (!sm.ok()) return sm.status();
+  sm_ = std::move(sm.value());
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> LedgerApp::Apply(Slot slot, const Batch& batch) {
+  SYNOD_CHECK(sm_ != nullptr);
+  return sm_->Apply(slot, batch);
+}
+
+Result<std::string> LedgerApp::TakeSnapshot() {
+  auto stream = sm_->NewSnapshot();
+  if (!stream.ok()) return stream.status();
+  ByteWriter blob;
+  while (!stream.value()->done()) {
+    auto chunk = stream.value()->Next();
+    if (!chunk.ok()) return chunk.status();
+    blob.Bytes(chunk.value());
+  }
+  return blob.Take();
+}
+
+Status LedgerApp::Install(Slot slot, const std::string& blob) {
+  sm_.reset();
+  ledger::SnapshotInstaller installer(tables_.get());
+  ByteReader reader(blob);
+  std::string chunk;
+  while (!reader.Done()) {
+    if (!reader.Bytes(&chunk, blob.size())) return Status::Corruption("snapshot blob is cut short");
+    if (Status s = installer.Add(chunk); !s.ok()) return s;
+  }
+  if (!installer.complete()) return Status::Corruption("snapshot blob ends before its last chunk");
+  if (installer.applied_slot() != slot) {
+    return Status::Corruption("snapshot blob holds slot " + std::to_string(installer.applied_slot()) +
+                              ", expected " + std::to_string(slot));
+  }
+  auto sm = installer.Finish();
+  if (!sm.ok()) return sm.status();
+  sm_ = std::move(sm.value());
+  return Status::Ok();
+}
+
+std::string LedgerApp::StateHash() { return sm_ ? sm_->StateHash().ToHex() : ""; }
+
+ledger::InvariantReport LedgerApp::CheckInvariants() const {
+  return ledger::CheckLedgerInvariants(*sm_);
+}
+
+}  // namespace synod::node

@@ -1,0 +1,44 @@
+// LedgerApp: the node's state machine, the ledger (src/ledger) on the node's own RocksDB
+// database (the ledger_* column families that storage/ opens with the log).
+//
+// Snapshots for consensus are one blob: the ledger's bounded chunks, each length-prefixed
+// (ByteWriter), so the core can hand it to a Welcome and the LogStore can keep it durable.
+// Installing one clears the ledger tables and writes the chunks in order; a crash in the
+// middle leaves tables that Open() refuses or that lag the persisted snapshot, and the node
+// then installs the persisted snapshot again (Node::Open).
+//
+// Owned by the node's loop thread; not thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ledger/invariants.h"
+#include "ledger/state_machine.h"
+#include "ledger/rocksdb_ledger_tables.h"
+#include "storage/rocks_log_store.h"
+
+namespace synod::node {
+
+class LedgerApp {
+ public:
+  // Opens the ledger stored in `store`'s database. A failure to load (e.g. an interrupted
+  // install) is returned; the caller may then Install() a snapshot over it.
+  explicit LedgerApp(storage::RocksLogStore* store);
+  Status Open();
+
+  bool open() const { return sm_ != nullptr; }
+  Slot applied_slot() const { return sm_ ? sm_->applied_slot() : 0; }
+  Result<std::vector<std::string>> Apply(Slot slot, const Batch& batch);
+  Result<std::string> TakeSnapshot();  // At applied_slot().
+  Status Install(Slot slot, const std::string& blob);
+  std::string StateHash();
+  ledger::InvariantReport CheckInvariants() const;
+
+ private:
+  std::unique_ptr<ledger::RocksDbLedgerTables> tables_;
+  std::unique_ptr<ledger::StateMachine> sm_;
+};
+
+}  // namespace synod::node

@@ -1,0 +1,218 @@
+#include "node/node.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <random>
+
+#include "paxos/limits.h"
+
+namespace synod::node {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+uint64_t WallNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+uint64_t ClusterIdOf(const net::ClusterSpec& spec) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : spec.ToString()) h = (h ^ c) * 1099511628211ULL;
+  return h == 0 ? 1 : h;
+}
+
+Result<std::unique_ptr<Node>> Node::Open(NodeOptions options) {
+  if (options.cluster.Find(options.id) == nullptr) {
+    return Status::InvalidArgument("node id " + std::to_string(options.id) +
+                                   " is not in the cluster spec " + options.cluster.ToString());
+  }
+  if (options.cluster_id == 0) options.cluster_id = ClusterIdOf(options.cluster);
+  if (options.seed == 0) options.seed = std::random_device{}() | 1;
+  std::unique_ptr<Node> node(new Node(std::move(options)));
+  if (Status s = node->Recover(); !s.ok()) return s;
+  return node;
+}
+
+// Opens the data dir, rebuilds the ledger from its tables (or from the persisted snapshot when
+// the tables lag it or an install was interrupted), starts the core and the sockets.
+Status Node::Recover() {
+  storage::StoreOptions so;
+  so.data_dir = options_.data_dir;
+  so.cluster_id = options_.cluster_id;
+  so.node_id = options_.id;
+  auto store = storage::RocksLogStore::Open(so);
+  if (!store.ok()) return store.status();
+  store_ = std::move(store.value());
+  auto recovered = store_->Recover();
+  if (!recovered.ok()) return recovered.status();
+  RecoveredState& r = recovered.value();
+  app_ = std::make_unique<LedgerApp>(store_.get());
+  Status opened = app_->Open();
+  const Snapshot& snap = r.snapshot;
+  if (snap.slot > 0 && (!opened.ok() || app_->applied_slot() < snap.slot)) {
+    spdlog::info("installing the persisted snapshot at slot {}", snap.slot);
+    if (Status s = app_->Install(snap.slot, *snap.data); !s.ok()) return s;
+  } else if (!opened.ok()) {
+    return Status::Corruption("ledger tables unreadable and no snapshot to restore: " +
+                              opened.ToString());
+  }
+  spdlog::info("node {} recovered: joined={} promised={} accepted={} decided={} snapshot={} "
+               "applied={}",
+               options_.id, r.joined, r.promised.ToString(), r.accepted.size(), r.decided.size(),
+               snap.slot, app_->applied_slot());
+  CoreConfig config;
+  config.self = options_.id;
+  config.members = options_.cluster.Ids();
+  config.seed = options_.seed;
+  core_ = std::make_unique<Core>(config, std::move(r));
+  auto transport = net::Transport::Start(options_.id, options_.cluster);
+  if (!transport.ok()) return transport.status();
+  transport_ = std::move(transport.value());
+  Ready ready;
+  core_->Start(&ready);
+  return Flush(ready);
+}
+
+Status Node::Run(const std::atomic<bool>& stop) {
+  const auto tick = std::chrono::milliseconds(options_.tick_ms);
+  auto next_tick = Clock::now() + tick;
+  std::vector<net::Transport::Inbound> inbound;
+  while (!stop.load(std::memory_order_relaxed)) {
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - Clock::now());
+    inbound.clear();
+    transport_->Poll(std::max<int>(0, wait.count()), 4096, &inbound);
+    Ready ready;
+    for (auto& in : inbound) {
+      Envelope& e = in.envelope;
+      if (const auto* q = std::get_if<StatusQueryMsg>(&e.body)) {
+        transport_->Send({options_.id, kClientEndpoint, Report(q->check)}, in.routing_id);
+        continue;
+      }
+      if (const auto* inv = std::get_if<InvokeMsg>(&e.body)) Remember(inv->command, in.routing_id);
+      core_->Step(e, &ready);
+    }
+    const auto now = Clock::now();
+    if (now - next_tick > std::chrono::seconds(1)) next_tick = now;  // Stalled: don't race.
+    for (; next_tick <= now; next_tick += tick) core_->Tick(WallNs(), &ready);
+    if (Status s = Flush(ready); !s.ok()) return s;
+  }
+  spdlog::info("node {} stopping", options_.id);
+  return Status::Ok();
+}
+
+Status Node::Flush(Ready& ready) {
+  if (!ready.to_persist.empty()) {
+    if (Status s = store_->Persist(ready.to_persist); !s.ok()) {
+      spdlog::error("node {}: write failed, no longer acting as an acceptor: {}", options_.id,
+                    s.ToString());
+      return s;
+    }
+  }
+  for (Envelope& e : ready.messages) Route(e);
+  if (ready.install && ready.install->slot > app_->applied_slot()) {
+    if (Status s = app_->Install(ready.install->slot, *ready.install->data); !s.ok()) return s;
+    spdlog::info("node {} installed a snapshot at slot {}", options_.id, ready.install->slot);
+  }
+  for (const Decision& d : ready.decisions) {
+    if (Status s = Apply(d); !s.ok()) return s;
+  }
+  LogRoleChange();
+  return MaybeSnapshot();
+}
+
+Status Node::Apply(const Decision& d) {
+  if (d.slot <= app_->applied_slot()) return Status::Ok();  // Applied before a restart.
+  auto results = app_->Apply(d.slot, *d.batch);
+  if (!results.ok()) {
+    spdlog::error("node {}: applying slot {} failed: {}", options_.id, d.slot,
+                  results.status().ToString());
+    return results.status();
+  }
+  const NodeId leader = core_->replica().leader();
+  for (size_t i = 0; i < d.batch->commands.size(); ++i) {
+    const Command& c = d.batch->commands[i];
+    auto it = waiting_.find({c.client_id, c.request_id});
+    if (it == waiting_.end()) continue;
+    InvokedMsg reply{c.client_id, c.request_id, true, results.value()[i], leader};
+    transport_->Send({options_.id, kClientEndpoint, std::move(reply)}, it->second);
+    waiting_.erase(it);
+  }
+  return Status::Ok();
+}
+
+Status Node::MaybeSnapshot() {
+  const Slot applied = app_->applied_slot();
+  if (applied < core_->replica().snapshot().slot + options_.snapshot_every_slots) return Status::Ok();
+  auto blob = app_->TakeSnapshot();
+  if (!blob.ok()) return blob.status();
+  Ready ready;
+  core_->OnSnapshotTaken(Snapshot{applied, std::make_shared<const std::string>(std::move(blob.value()))},
+                         &ready);
+  spdlog::info("node {} took a snapshot at slot {}", options_.id, applied);
+  return Flush(ready);
+}
+
+void Node::Route(Envelope& e) {
+  if (e.to != kClientEndpoint) return transport_->Send(e);
+  const auto* reply = std::get_if<InvokedMsg>(&e.body);
+  if (reply == nullptr) return;
+  auto it = waiting_.find({reply->client_id, reply->request_id});
+  if (it == waiting_.end()) return;
+  transport_->Send(e, it->second);
+  waiting_.erase(it);
+}
+
+void Node::Remember(const Command& command, const std::string& routing_id) {
+  auto key = std::make_pair(command.client_id, command.request_id);
+  if (waiting_.insert_or_assign(key, routing_id).second) waiting_order_.push_back(key);
+  // Bounded: forget the oldest waiters (their clients time out and retry).
+  while (waiting_order_.size() > limits::kPendingRequestsMax) {
+    waiting_.erase(waiting_order_.front());
+    waiting_order_.pop_front();
+  }
+}
+
+StatusReportMsg Node::Report(bool check) {
+  const Replica& replica = core_->replica();
+  StatusReportMsg r;
+  r.id = options_.id;
+  r.role = RoleName(core_->role());
+  r.leader = core_->joined() ? replica.leader() : 0;
+  r.ballot = replica.highest_ballot();
+  r.next_slot = replica.max_decided() + 1;
+  r.decided_slot = replica.slot_next() - 1;
+  r.applied_slot = app_->applied_slot();
+  r.snapshot_slot = replica.snapshot().slot;
+  r.state_hash = app_->StateHash();
+  r.members = options_.cluster.Ids();
+  if (check) {
+    ledger::InvariantReport report = app_->CheckInvariants();
+    r.checked = true;
+    r.invariants_ok = report.ok;
+    r.violations = report.violations;
+    r.ledgers_json = report.ToJson();
+  }
+  return r;
+}
+
+void Node::LogRoleChange() {
+  const Core::Role role = core_->role();
+  const NodeId leader = core_->replica().leader();
+  if (role == role_ && (leader == leader_ || role != Core::Role::kFollower)) return;
+  if (role == Core::Role::kLeader) {
+    spdlog::info("node {} leads at ballot {}", options_.id, core_->leader().ballot().ToString());
+  } else if (role == Core::Role::kFollower && role_ == Core::Role::kLearner) {
+    spdlog::info("node {} joined the cluster", options_.id);
+  } else if (role == Core::Role::kFollower) {
+    spdlog::info("node {} follows node {}", options_.id, leader);
+  }
+  role_ = role;
+  leader_ = leader;
+}
+
+}  // namespace synod::node

@@ -1,0 +1,72 @@
+// Node: one persistent Synod node, the runtime around the pure consensus core.
+//
+// One thread runs the loop: receive (Transport::Poll, at most one tick long) -> Core::Step for
+// every frame and Core::Tick for every tick that passed -> persist Ready::to_persist in ONE
+// synced WriteBatch (RocksLogStore) -> send Ready::messages -> install a received snapshot ->
+// apply Ready::decisions to the ledger -> answer the clients whose requests were applied here
+// -> every `snapshot_every_slots` applied slots, snapshot the ledger and let the core compact.
+// Real time becomes ticks here (tick_ms); cluster time for batches is the wall clock.
+//
+// A failed write latches the store: Run() returns the error and the node stops, so it never
+// acknowledges what it did not persist (ARCHITECTURE.md, durability contract).
+//
+// Not thread-safe; Run() owns the thread. `stop` may be set from a signal handler.
+#pragma once
+
+#include <atomic>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "net/cluster_spec.h"
+#include "net/transport.h"
+#include "node/ledger_app.h"
+#include "paxos/core.h"
+#include "storage/rocks_log_store.h"
+
+namespace synod::node {
+
+struct NodeOptions {
+  NodeId id = 0;
+  net::ClusterSpec cluster;
+  std::string data_dir;
+  uint64_t cluster_id = 0;  // 0: derived from the cluster spec (ClusterIdOf).
+  uint32_t tick_ms = 5;
+  uint64_t snapshot_every_slots = 2000;
+  uint64_t seed = 0;  // Backoff randomness; 0: drawn at start.
+};
+
+// The cluster id a data dir is bound to when none is given: a hash of the canonical spec.
+uint64_t ClusterIdOf(const net::ClusterSpec& spec);
+
+class Node {
+ public:
+  static Result<std::unique_ptr<Node>> Open(NodeOptions options);
+  Status Run(const std::atomic<bool>& stop);
+
+ private:
+  explicit Node(NodeOptions options) : options_(std::move(options)) {}
+  Status Recover();
+  Status Flush(Ready& ready);
+  Status Apply(const Decision& decision);
+  Status MaybeSnapshot();
+  void Route(Envelope& envelope);
+  void Remember(const Command& command, const std::string& routing_id);
+  StatusReportMsg Report(bool check);
+  void LogRoleChange();
+
+  NodeOptions options_;
+  std::unique_ptr<storage::RocksLogStore> store_;
+  std::unique_ptr<LedgerApp> app_;
+  std::unique_ptr<Core> core_;
+  std::unique_ptr<net::Transport> transport_;
+  // Clients waiting for an answer from this node, by (client_id, request_id).
+  std::map<std::pair<uint64_t, uint64_t>, std::string> waiting_;
+  std::deque<std::pair<uint64_t, uint64_t>> waiting_order_;  // Oldest first, for the bound.
+  Core::Role role_ = Core::Role::kLearner;
+  NodeId leader_ = 0;
+};
+
+}  // namespace synod::node
