@@ -264,15 +264,22 @@ Status RocksLogStore::RecoverDecided(RecoveredState* state) const {
                   ForEach(db(), ColumnFamily(kDecidedFamily), kDecidedFamily, visit));
 }
 
-Status RocksLogStore::RecoverSnapshot(RecoveredState* state) const {
+Result<SnapshotInfo> RocksLogStore::CurrentSnapshot() const {
   std::string value;
   Status status = Get(kSnapshotFamily, SnapshotRecordKey(), &value);
-  if (status.code() == Status::Code::kNotFound) return Status::Ok();
+  if (status.code() == Status::Code::kNotFound) return Status::NotFound("no snapshot persisted");
   if (!status.ok()) return status;
   Result<SnapshotInfo> info = DecodeSnapshotRecord(value);
   if (!info.ok()) return InFamily(kSnapshotFamily, info.status());
+  return info;
+}
+
+Status RocksLogStore::RecoverSnapshot(RecoveredState* state) const {
+  Result<SnapshotInfo> info = CurrentSnapshot();
+  if (info.status().code() == Status::Code::kNotFound) return Status::Ok();
+  if (!info.ok()) return info.status();
   auto data = std::make_shared<std::string>();
-  status = Get(kSnapshotFamily, info.value().data_key, data.get());
+  Status status = Get(kSnapshotFamily, info.value().data_key, data.get());
   const std::string where = "snapshot at slot " + std::to_string(info.value().slot);
   if (status.code() == Status::Code::kNotFound) {
     return Status::Corruption(where + ": its bytes are missing");

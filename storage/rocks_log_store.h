@@ -80,6 +80,10 @@ class RocksLogStore final : public LogStore {
   // like Persist(). On return `batch` may be reused after Clear().
   Status PersistWith(const std::vector<DurableWrite>& writes, rocksdb::WriteBatch* batch);
 
+  // The bookkeeping of the current snapshot (slot, size, hash of its bytes, when it was
+  // written), for status reports; NotFound if none was persisted. Does not read the bytes.
+  Result<SnapshotInfo> CurrentSnapshot() const;
+
   // Ok until a write failed; then the latched error.
   const Status& failure() const { return failure_; }
 

@@ -32,6 +32,29 @@ int RunOpen(const StoreOptions& options) {
   return store.ok() ? 0 : kRefusedExit;
 }
 
+// One pass: a promise of `round` and accepts of 1-4 new slots from *next_slot (every fifth
+// pass also re-accepts the slot before them), with their announcement lines.
+std::vector<DurableWrite> BuildPass(uint64_t pass, uint64_t round, NodeId node,
+                                    std::mt19937_64* rng, Slot* next_slot, std::string* lines) {
+  const Ballot ballot{round, node};
+  std::vector<DurableWrite> writes(1);
+  writes[0].kind = DurableWrite::Kind::kPromise;
+  writes[0].ballot = ballot;
+  const Slot first = (pass % 5 == 4 && *next_slot > 1) ? *next_slot - 1 : *next_slot;
+  const Slot last = *next_slot + (*rng)() % 4;
+  for (Slot slot = first; slot <= last; ++slot) {
+    DurableWrite accept;
+    accept.kind = DurableWrite::Kind::kAccept;
+    accept.slot = slot;
+    accept.ballot = ballot;
+    accept.batch = CrashBatch(slot);
+    writes.push_back(std::move(accept));
+    *lines += "A " + std::to_string(slot) + " " + std::to_string(round) + "\n";
+  }
+  *next_slot = last + 1;
+  return writes;
+}
+
 int RunWrite(const StoreOptions& options, uint64_t seed, bool announce_early) {
   Result<std::unique_ptr<RocksLogStore>> opened = RocksLogStore::Open(options);
   if (!opened.ok()) {
@@ -49,23 +72,9 @@ int RunWrite(const StoreOptions& options, uint64_t seed, bool announce_early) {
   uint64_t round = state.promised.round + 1;
   std::mt19937_64 rng(seed);
   for (uint64_t pass = 0; pass < kPassesMax; ++pass, ++round) {
-    const Ballot ballot{round, options.node_id};
-    std::vector<DurableWrite> writes(1);
-    writes[0].kind = DurableWrite::Kind::kPromise;
-    writes[0].ballot = ballot;
     std::string lines;
-    const Slot first = (pass % 5 == 4 && next_slot > 1) ? next_slot - 1 : next_slot;
-    const Slot last = next_slot + rng() % 4;
-    for (Slot slot = first; slot <= last; ++slot) {
-      DurableWrite accept;
-      accept.kind = DurableWrite::Kind::kAccept;
-      accept.slot = slot;
-      accept.ballot = ballot;
-      accept.batch = CrashBatch(slot);
-      writes.push_back(std::move(accept));
-      lines += "A " + std::to_string(slot) + " " + std::to_string(round) + "\n";
-    }
-    next_slot = last + 1;
+    std::vector<DurableWrite> writes =
+        BuildPass(pass, round, options.node_id, &rng, &next_slot, &lines);
     if (announce_early) Announce(lines);
     Status status = store.Persist(writes);
     if (!status.ok()) {

@@ -168,6 +168,21 @@ TEST(RocksLogStore, ANewSnapshotReplacesTheOldOneAndDropsItsBytes) {
   ExpectRecovered(store.get(), expected);
 }
 
+TEST(RocksLogStore, ReportsTheCurrentSnapshotsBookkeeping) {
+  TempDir dir;
+  auto store = OpenOrDie(Options(dir.path()));
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->CurrentSnapshot().status().code(), Status::Code::kNotFound);
+  ASSERT_TRUE(store->Persist({SnapshotWrite(33, "snapshot bytes")}).ok());
+  Result<SnapshotInfo> info = store->CurrentSnapshot();
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info.value().slot, 33u);
+  EXPECT_EQ(info.value().size_bytes, 14u);
+  EXPECT_EQ(info.value().data_hash, Fnv1a64("snapshot bytes"));
+  EXPECT_EQ(info.value().data_key, SnapshotDataKey(33));
+  EXPECT_GT(info.value().created_at_unix_ns, 0u);
+}
+
 TEST(RocksLogStore, EmptyPersistSucceedsAndWritesNothing) {
   TempDir dir;
   auto store = OpenOrDie(Options(dir.path()));
