@@ -36,7 +36,9 @@ Result<DataDirState> InspectDataDir(const std::string& dir) {
   for (const auto& entry : fs::directory_iterator(dir, error)) {
     const std::string name = entry.path().filename().string();
     if (name == kDbDirName) has_db = true;
-    if (name != kLockFileName && name != kStagingDirName) has_other = true;
+    if (name != kLockFileName && name != kStagingDirName && name != kLogFileName) {
+      has_other = true;
+    }
   }
   if (error) return Status::IoError("cannot list data dir " + dir + ": " + error.message());
   if (has_db) return DataDirState::kDatabase;

@@ -28,6 +28,8 @@ namespace synod::storage {
 inline constexpr char kLockFileName[] = "synod.lock";
 inline constexpr char kDbDirName[] = "db";
 inline constexpr char kStagingDirName[] = "db.creating";
+// The node's log file (tools/node_cmd.cc); its presence does not make a dir foreign.
+inline constexpr char kLogFileName[] = "synod.log";
 
 enum class DataDirState {
   kEmpty,     // Missing (now created), empty, or holding only synod.lock and db.creating/.

@@ -8,5 +8,6 @@
 namespace synod::tools {
 
 void AddSimCommand(CLI::App& app, int* rc);
+void AddNodeCommand(CLI::App& app, int* rc);
 
 }  // namespace synod::tools

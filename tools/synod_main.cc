@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int rc = 0;
   synod::tools::AddSimCommand(app, &rc);
+  synod::tools::AddNodeCommand(app, &rc);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -268,16 +268,16 @@ Body Converter::Convert(const w::Envelope* e) {
       return StatusQueryMsg{e->body_as_StatusQuery()->check()};
     case w::Body::StatusReport: {
       auto* m = e->body_as_StatusReport();
-      StatusReportMsg r{m->id(),
-                        m->role() ? m->role()->str() : "",
-                        m->leader(),
-                        Convert(m->ballot(), "ballot"),
-                        m->next_slot(),
-                        m->decided_slot(),
-                        m->applied_slot(),
-                        m->snapshot_slot(),
-                        m->state_hash() ? m->state_hash()->str() : "",
-                        {}};
+      StatusReportMsg r;
+      r.id = m->id();
+      r.role = m->role() ? m->role()->str() : "";
+      r.leader = m->leader();
+      r.ballot = Convert(m->ballot(), "ballot");
+      r.next_slot = m->next_slot();
+      r.decided_slot = m->decided_slot();
+      r.applied_slot = m->applied_slot();
+      r.snapshot_slot = m->snapshot_slot();
+      r.state_hash = m->state_hash() ? m->state_hash()->str() : "";
       if (m->members() && m->members()->size() > limits::kNodesMax) {
         Fail("too many members");
       } else if (m->members()) {

@@ -1,8 +1,8 @@
 #include "node/ledger_app.h"
 
 #include "ledger/snapshot.h"
-#include "ledger/ledger_column_families.h"
 #include "paxos/wire_bytes.h"
+#include "storage/ledger/ledger_column_families.h"
 
 namespace synod::node {
 namespace {
@@ -56,8 +56,9 @@ Status LedgerApp::Install(Slot slot, const std::string& blob) {
   }
   if (!installer.complete()) return Status::Corruption("snapshot blob ends before its last chunk");
   if (installer.applied_slot() != slot) {
-    return Status::Corruption("snapshot blob holds slot " + std::to_string(installer.applied_slot()) +
-                              ", expected " + std::to_string(slot));
+    return Status::Corruption("snapshot blob holds slot " +
+                              std::to_string(installer.applied_slot()) + ", expected " +
+                              std::to_string(slot));
   }
   auto sm = installer.Finish();
   if (!sm.ok()) return sm.status();

@@ -16,7 +16,7 @@
 
 #include "ledger/invariants.h"
 #include "ledger/state_machine.h"
-#include "ledger/rocksdb_ledger_tables.h"
+#include "storage/ledger/rocksdb_ledger_tables.h"
 #include "storage/rocks_log_store.h"
 
 namespace synod::node {

@@ -36,7 +36,8 @@ std::vector<Body> EveryMessage() {
       CatchupMsg{5},
       DecisionsMsg{{Decision{5, batch}, Decision{6, noop}}},
       StatusQueryMsg{},
-      StatusReportMsg{2, "leader", 2, Ballot{3, 2}, 10, 9, 8, 4, "abcdef", {1, 2, 3}},
+      StatusReportMsg{2, "leader", 2, Ballot{3, 2}, 10, 9, 8, 4, "abcdef", {1, 2, 3}, true, false,
+                      "[]", {"ledger 1 unbalanced"}},
   };
 }
 

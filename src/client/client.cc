@@ -1,0 +1,157 @@
+#include "client/client.h"
+
+#include <chrono>
+#include <random>
+
+#include "net/codec.h"
+
+namespace synod::client {
+namespace {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Client::Client(ClientOptions options) : options_(std::move(options)) {}
+Client::~Client() = default;
+
+Result<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
+  if (options.cluster.nodes.empty()) return Status::InvalidArgument("empty cluster spec");
+  if (options.client_id == 0) {
+    std::random_device rd;
+    options.client_id = (uint64_t(rd()) << 32 | rd()) | 1;
+  }
+  std::unique_ptr<Client> c(new Client(std::move(options)));
+  try {
+    for (const net::NodeAddress& a : c->options_.cluster.nodes) {
+      zmq::socket_t s(c->context_, zmq::socket_type::dealer);
+      s.set(zmq::sockopt::linger, 0);
+      s.set(zmq::sockopt::reconnect_ivl, 100);
+      s.connect(a.Endpoint());
+      c->sockets_.push_back(std::move(s));
+    }
+  } catch (const zmq::error_t& e) {
+    return Status::InvalidArgument(std::string("cannot connect: ") + e.what());
+  }
+  c->preferred_ = c->options_.client_id % c->sockets_.size();
+  return c;
+}
+
+size_t Client::IndexOf(NodeId id) const {
+  for (size_t i = 0; i < options_.cluster.nodes.size(); ++i) {
+    if (options_.cluster.nodes[i].id == id) return i;
+  }
+  return options_.cluster.nodes.size();
+}
+
+void Client::SendTo(size_t node, const Envelope& envelope) {
+  std::string frame = net::Encode(envelope);
+  // Never blocks: a node that is not reachable just does not get it; the retry moves on.
+  (void)sockets_[node].send(zmq::buffer(frame), zmq::send_flags::dontwait);
+}
+
+void Client::Resend(Pending& p, int64_t now_ms) {
+  p.last_sent_ms = now_ms;
+  SendTo(p.target, {kClientEndpoint, options_.cluster.nodes[p.target].id, InvokeMsg{p.command}});
+}
+
+uint64_t Client::Submit(std::string payload) {
+  const uint64_t id = next_request_++;
+  Pending& p = pending_[id];
+  p.command = Command{options_.client_id, id, std::move(payload)};
+  p.first_sent_ms = NowMs();
+  p.target = preferred_;
+  Resend(p, p.first_sent_ms);
+  return id;
+}
+
+bool Client::Receive(int wait_ms, Envelope* out) {
+  std::vector<zmq::pollitem_t> items;
+  for (auto& s : sockets_) items.push_back({s.handle(), 0, ZMQ_POLLIN, 0});
+  if (zmq::poll(items.data(), items.size(), std::chrono::milliseconds(wait_ms)) <= 0) return false;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (!(items[i].revents & ZMQ_POLLIN)) continue;
+    zmq::message_t msg;
+    if (!sockets_[i].recv(msg, zmq::recv_flags::dontwait)) continue;
+    auto decoded = net::Decode(msg.to_string_view());
+    if (!decoded.ok()) continue;  // Garbage from a node is ignored; the request is retried.
+    *out = std::move(decoded.value());
+    return true;
+  }
+  return false;
+}
+
+Status Client::Poll(int wait_ms, std::vector<std::pair<uint64_t, std::string>>* done) {
+  const int64_t deadline = NowMs() + wait_ms;
+  do {
+    Envelope e;
+    const int64_t now = NowMs();
+    if (Receive(static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(deadline - now, 20))),
+                &e)) {
+      const auto* r = std::get_if<InvokedMsg>(&e.body);
+      auto it = r ? pending_.find(r->request_id) : pending_.end();
+      if (it != pending_.end() && r->client_id == options_.client_id) {
+        if (r->leader_hint != 0 && IndexOf(r->leader_hint) < sockets_.size()) {
+          preferred_ = IndexOf(r->leader_hint);
+        }
+        if (r->ok) {
+          done->push_back({r->request_id, r->result});
+          pending_.erase(it);
+        } else {
+          it->second.target = preferred_;  // Not taken there: go where the hint says.
+        }
+      }
+    }
+    for (auto& [id, p] : pending_) {
+      const int64_t t = NowMs();
+      if (t - p.first_sent_ms > options_.timeout_ms) {
+        return Status::IoError("no answer from the cluster for request " + std::to_string(id) +
+                               " within " + std::to_string(options_.timeout_ms) + " ms");
+      }
+      if (t - p.last_sent_ms > options_.retry_ms) {
+        p.target = (p.target + 1) % sockets_.size();
+        Resend(p, t);
+      }
+    }
+  } while (!pending_.empty() && NowMs() < deadline);
+  return Status::Ok();
+}
+
+Result<std::string> Client::Execute(std::string payload) {
+  const uint64_t id = Submit(std::move(payload));
+  std::vector<std::pair<uint64_t, std::string>> done;
+  while (true) {
+    if (Status s = Poll(100, &done); !s.ok()) {
+      pending_.erase(id);
+      return s;
+    }
+    for (auto& [rid, result] : done) {
+      if (rid == id) return std::move(result);
+    }
+  }
+}
+
+Result<StatusReportMsg> Client::QueryStatus(NodeId node, bool check, int timeout_ms) {
+  const size_t i = IndexOf(node);
+  if (i >= sockets_.size()) return Status::InvalidArgument("no node " + std::to_string(node));
+  SendTo(i, {kClientEndpoint, node, StatusQueryMsg{check}});
+  const int64_t deadline = NowMs() + timeout_ms;
+  zmq::pollitem_t item{sockets_[i].handle(), 0, ZMQ_POLLIN, 0};
+  while (NowMs() < deadline) {
+    if (zmq::poll(&item, 1, std::chrono::milliseconds(deadline - NowMs())) <= 0) break;
+    zmq::message_t msg;
+    if (!sockets_[i].recv(msg, zmq::recv_flags::dontwait)) continue;
+    auto decoded = net::Decode(msg.to_string_view());
+    if (!decoded.ok()) continue;
+    if (auto* r = std::get_if<StatusReportMsg>(&decoded.value().body)) return std::move(*r);
+  }
+  return Status::IoError("node " + std::to_string(node) + " at " +
+                         options_.cluster.nodes[i].Endpoint() + " did not answer within " +
+                         std::to_string(timeout_ms) + " ms");
+}
+
+}  // namespace synod::client

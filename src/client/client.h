@@ -1,0 +1,74 @@
+// Client: a session with a Synod cluster.
+//
+// A session has a random 64-bit client id and numbers its requests 1, 2, 3, ...; a retry
+// reuses the number, and the cluster's replicated session table answers it with the first
+// result, so Execute() runs a command exactly once however many times it has to resend.
+// Any node accepts a request (a follower forwards it to its leader); the client prefers the
+// leader named in the last answer. A request unanswered for `retry_ms` is resent to the next
+// node; after `timeout_ms` it fails with a clear error. Many requests may be in flight
+// (Submit/Poll), each retried on its own.
+//
+// One DEALER socket per node; not thread-safe (one thread per Client).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+#include "net/cluster_spec.h"
+#include "paxos/message.h"
+
+namespace synod::client {
+
+struct ClientOptions {
+  net::ClusterSpec cluster;
+  int timeout_ms = 10000;  // Give up on a request after this long.
+  int retry_ms = 1000;     // Resend an unanswered request to another node after this long.
+  uint64_t client_id = 0;  // 0: random.
+};
+
+class Client {
+ public:
+  static Result<std::unique_ptr<Client>> Connect(ClientOptions options);
+  ~Client();
+
+  // Runs one command (a ledger.fbs LedgerCommand) and returns its result bytes.
+  Result<std::string> Execute(std::string payload);
+
+  // Pipelining: Submit returns the request id; Poll waits up to `wait_ms` for answers and
+  // appends (request id, result) pairs; a request that timed out comes back as a non-ok
+  // Status from Poll, naming it.
+  uint64_t Submit(std::string payload);
+  Status Poll(int wait_ms, std::vector<std::pair<uint64_t, std::string>>* done);
+  size_t in_flight() const { return pending_.size(); }
+
+  // Asks one node directly for its status; fails when it does not answer in `timeout_ms`.
+  Result<StatusReportMsg> QueryStatus(NodeId node, bool check, int timeout_ms);
+
+  uint64_t client_id() const { return options_.client_id; }
+
+ private:
+  struct Pending {
+    Command command;
+    int64_t first_sent_ms = 0;
+    int64_t last_sent_ms = 0;
+    size_t target = 0;  // Index into nodes.
+  };
+  explicit Client(ClientOptions options);
+  void SendTo(size_t node, const Envelope& envelope);
+  void Resend(Pending& p, int64_t now_ms);
+  bool Receive(int wait_ms, Envelope* out);
+  size_t IndexOf(NodeId id) const;
+
+  ClientOptions options_;
+  zmq::context_t context_;
+  std::vector<zmq::socket_t> sockets_;  // Parallel to options_.cluster.nodes.
+  size_t preferred_ = 0;
+  uint64_t next_request_ = 1;
+  std::map<uint64_t, Pending> pending_;
+};
+
+}  // namespace synod::client

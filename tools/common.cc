@@ -1,0 +1,58 @@
+#include "tools/common.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace synod::tools {
+
+std::string SynodHome() {
+  if (const char* h = std::getenv("SYNOD_HOME"); h && *h) return h;
+  const char* home = std::getenv("HOME");
+  return std::string(home && *home ? home : "/tmp") + "/.synod";
+}
+
+std::string ClusterFilePath() { return SynodHome() + "/cluster"; }
+
+bool ResolveCluster(const std::string& flag, net::ClusterSpec* out) {
+  std::string text = flag, source = "--cluster";
+  if (text.empty()) {
+    if (const char* env = std::getenv("SYNOD_CLUSTER"); env && *env) {
+      text = env;
+      source = "SYNOD_CLUSTER";
+    }
+  }
+  if (text.empty()) {
+    std::ifstream file(ClusterFilePath());
+    if (file && std::getline(file, text) && !text.empty()) source = ClusterFilePath();
+  }
+  if (text.empty()) {
+    text = kDefaultCluster;
+    source = "the default cluster";
+  }
+  auto spec = net::ClusterSpec::Parse(text);
+  if (!spec.ok()) {
+    Fail(kExitUsage, "bad cluster spec from " + source + ": " + spec.status().message());
+    return false;
+  }
+  *out = std::move(spec.value());
+  return true;
+}
+
+int Fail(int code, const std::string& message) {
+  std::fprintf(stderr, "synod: %s\n", message.c_str());
+  return code;
+}
+
+void AddClientFlags(CLI::App* cmd, ClientFlags* flags) {
+  cmd->add_option("--cluster", flags->cluster,
+                  "Cluster as ID=HOST:PORT,... (default: $SYNOD_CLUSTER, the `local up` "
+                  "cluster file, or " +
+                      std::string(kDefaultCluster) + ")");
+  cmd->add_flag("--json", flags->json, "One JSON object per line on stdout");
+  cmd->add_option("--timeout-ms", flags->timeout_ms, "Give up after this long")
+      ->check(CLI::Range(100, 600000));
+}
+
+}  // namespace synod::tools

@@ -1,0 +1,37 @@
+// Helpers shared by the `synod` subcommands: cluster resolution, exit codes, JSON output.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "net/cluster_spec.h"
+
+namespace synod::tools {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;  // Operational: unreachable cluster, I/O error, ...
+inline constexpr int kExitUsage = 2;    // Bad flags or arguments; nothing was sent.
+inline constexpr int kExitNotFound = 3;
+
+inline constexpr const char* kDefaultCluster = "1=127.0.0.1:7101,2=127.0.0.1:7102,3=127.0.0.1:7103";
+
+// Where `synod local up` keeps its cluster file and data: $SYNOD_HOME, else $HOME/.synod.
+std::string SynodHome();
+std::string ClusterFilePath();
+
+// The cluster to talk to: --cluster if given, else $SYNOD_CLUSTER, else the cluster file of
+// `synod local up`, else kDefaultCluster. On a bad spec prints the reason and returns false.
+bool ResolveCluster(const std::string& flag, net::ClusterSpec* out);
+
+// Prints `message` to stderr as "synod: message" and returns `code`.
+int Fail(int code, const std::string& message);
+
+// Adds --cluster and --json to a client subcommand.
+struct ClientFlags {
+  std::string cluster;
+  bool json = false;
+  int timeout_ms = 10000;
+};
+void AddClientFlags(CLI::App* cmd, ClientFlags* flags);
+
+}  // namespace synod::tools

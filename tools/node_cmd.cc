@@ -1,0 +1,91 @@
+// `synod node`: run one persistent node in the foreground until SIGTERM or SIGINT.
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <csignal>
+#include <filesystem>
+
+#include "node/node.h"
+#include "storage/data_dir.h"
+#include "tools/commands.h"
+#include "tools/common.h"
+
+namespace synod::tools {
+namespace {
+
+std::atomic<bool> g_stop{false};
+void OnSignal(int) { g_stop.store(true); }
+
+struct NodeFlags {
+  uint32_t id = 0;
+  std::string cluster;
+  std::string data;
+  std::string log_level = "info";
+  uint32_t tick_ms = 5;
+  uint64_t snapshot_every = 2000;
+};
+
+void SetUpLogging(const std::string& data_dir, const std::string& level, NodeId id) {
+  auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  auto file =
+      std::make_shared<spdlog::sinks::basic_file_sink_mt>(data_dir + "/" + storage::kLogFileName);
+  auto logger = std::make_shared<spdlog::logger>("node" + std::to_string(id),
+                                                 spdlog::sinks_init_list{console, file});
+  logger->set_level(spdlog::level::from_str(level));
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+}
+
+int RunNode(const NodeFlags& f) {
+  node::NodeOptions o;
+  if (!ResolveCluster(f.cluster, &o.cluster)) return kExitUsage;
+  o.id = f.id;
+  if (o.cluster.Find(o.id) == nullptr) {
+    return Fail(kExitUsage,
+                "--id " + std::to_string(f.id) + " is not in the cluster " + o.cluster.ToString());
+  }
+  o.data_dir = f.data;
+  o.tick_ms = f.tick_ms;
+  o.snapshot_every_slots = f.snapshot_every;
+  std::error_code ec;
+  std::filesystem::create_directories(f.data, ec);
+  if (ec) return Fail(kExitFailure, "cannot create data dir " + f.data + ": " + ec.message());
+  std::filesystem::permissions(f.data, std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace, ec);
+  SetUpLogging(f.data, f.log_level, o.id);
+  std::signal(SIGTERM, OnSignal);
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGPIPE, SIG_IGN);
+  auto node = node::Node::Open(std::move(o));
+  if (!node.ok()) {
+    spdlog::error("cannot start: {}", node.status().ToString());
+    return Fail(kExitFailure,
+                "cannot start node " + std::to_string(f.id) + ": " + node.status().ToString());
+  }
+  Status s = node.value()->Run(g_stop);
+  if (!s.ok()) return Fail(kExitFailure, "node stopped: " + s.ToString());
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddNodeCommand(CLI::App& app, int* rc) {
+  auto f = std::make_shared<NodeFlags>();
+  CLI::App* cmd = app.add_subcommand("node", "Run one persistent node (foreground)");
+  cmd->add_option("--id", f->id, "This node's id in the cluster spec")
+      ->required()
+      ->check(CLI::Range(1, 65535));
+  cmd->add_option("--cluster", f->cluster, "Cluster as ID=HOST:PORT,...");
+  cmd->add_option("--data", f->data, "Data directory")->required();
+  cmd->add_option("--log-level", f->log_level, "trace, debug, info, warn, error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  cmd->add_option("--tick-ms", f->tick_ms, "Milliseconds per consensus tick")
+      ->check(CLI::Range(1, 1000));
+  cmd->add_option("--snapshot-every", f->snapshot_every, "Applied slots between snapshots")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{100000000}));
+  cmd->callback([f, rc] { *rc = RunNode(*f); });
+}
+
+}  // namespace synod::tools
