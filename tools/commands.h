@@ -9,5 +9,8 @@ namespace synod::tools {
 
 void AddSimCommand(CLI::App& app, int* rc);
 void AddNodeCommand(CLI::App& app, int* rc);
+void AddKvCommand(CLI::App& app, int* rc);
+void AddLedgerCommands(CLI::App& app, int* rc);
+void AddStatusCommands(CLI::App& app, int* rc);
 
 }  // namespace synod::tools
