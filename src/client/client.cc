@@ -4,6 +4,7 @@
 #include <random>
 
 #include "net/codec.h"
+#include "paxos/limits.h"
 
 namespace synod::client {
 namespace {
@@ -63,7 +64,12 @@ void Client::Resend(Pending& p, int64_t now_ms) {
   SendTo(p.target, {kClientEndpoint, options_.cluster.nodes[p.target].id, InvokeMsg{p.command}});
 }
 
-uint64_t Client::Submit(std::string payload) {
+Result<uint64_t> Client::Submit(std::string payload) {
+  if (payload.size() > limits::kPayloadBytesMax) {
+    return Status::InvalidArgument("command of " + std::to_string(payload.size()) +
+                                   " bytes exceeds the limit of " +
+                                   std::to_string(limits::kPayloadBytesMax));
+  }
   const uint64_t id = next_request_++;
   Pending& p = pending_[id];
   p.command = Command{options_.client_id, id, std::move(payload)};
@@ -131,7 +137,9 @@ Status Client::Poll(int wait_ms, std::vector<std::pair<uint64_t, std::string>>* 
 }
 
 Result<std::string> Client::Execute(std::string payload) {
-  const uint64_t id = Submit(std::move(payload));
+  auto submitted = Submit(std::move(payload));
+  if (!submitted.ok()) return submitted.status();
+  const uint64_t id = submitted.value();
   std::vector<std::pair<uint64_t, std::string>> done;
   while (true) {
     if (Status s = Poll(100, &done); !s.ok()) {

@@ -44,7 +44,8 @@ class Client {
   // Pipelining: Submit returns the request id; Poll waits up to `wait_ms` for answers and
   // appends (request id, result) pairs; a request that timed out comes back as a non-ok
   // Status from Poll, naming it.
-  uint64_t Submit(std::string payload);
+  // InvalidArgument when the payload exceeds limits::kPayloadBytesMax (nothing is sent).
+  Result<uint64_t> Submit(std::string payload);
   Status Poll(int wait_ms, std::vector<std::pair<uint64_t, std::string>>* done);
   size_t in_flight() const { return pending_.size(); }
 

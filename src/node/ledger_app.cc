@@ -33,12 +33,14 @@ Result<std::vector<std::string>> LedgerApp::Apply(Slot slot, const Batch& batch)
   return sm_->Apply(slot, batch);
 }
 
-Result<std::string> LedgerApp::TakeSnapshot() {
-  auto stream = sm_->NewSnapshot();
-  if (!stream.ok()) return stream.status();
+Result<std::unique_ptr<ledger::SnapshotStream>> LedgerApp::BeginSnapshot() {
+  return sm_->NewSnapshot();
+}
+
+Result<std::string> LedgerApp::Drain(ledger::SnapshotStream* stream) {
   ByteWriter blob;
-  while (!stream.value()->done()) {
-    auto chunk = stream.value()->Next();
+  while (!stream->done()) {
+    auto chunk = stream->Next();
     if (!chunk.ok()) return chunk.status();
     blob.Bytes(chunk.value());
   }

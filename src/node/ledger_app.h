@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ledger/invariants.h"
+#include "ledger/snapshot.h"
 #include "ledger/state_machine.h"
 #include "storage/ledger/rocksdb_ledger_tables.h"
 #include "storage/rocks_log_store.h"
@@ -31,7 +32,10 @@ class LedgerApp {
   bool open() const { return sm_ != nullptr; }
   Slot applied_slot() const { return sm_ ? sm_->applied_slot() : 0; }
   Result<std::vector<std::string>> Apply(Slot slot, const Batch& batch);
-  Result<std::string> TakeSnapshot();  // At applied_slot().
+  // A snapshot in two steps so the loop does not stall: Begin (cheap, a consistent view at
+  // applied_slot(), on the loop thread), then Drain (reads and encodes it, on any thread).
+  Result<std::unique_ptr<ledger::SnapshotStream>> BeginSnapshot();
+  static Result<std::string> Drain(ledger::SnapshotStream* stream);
   Status Install(Slot slot, const std::string& blob);
   std::string StateHash();
   ledger::InvariantReport CheckInvariants() const;

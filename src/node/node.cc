@@ -173,17 +173,42 @@ Status Node::Apply(const Decision& d) {
   return Status::Ok();
 }
 
+// Every snapshot_every_slots applied slots: take a consistent view of the ledger on this
+// thread, encode it on another, and hand it to the core once done (it persists the snapshot
+// and compacts the log below it). At most one snapshot is in the making.
 Status Node::MaybeSnapshot() {
+  if (snapshotting_) {
+    if (snapshotting_->blob.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+      return Status::Ok();
+    }
+    auto blob = snapshotting_->blob.get();
+    const Slot slot = snapshotting_->slot;
+    snapshotting_.reset();
+    if (!blob.ok()) return blob.status();
+    if (blob.value().size() > storage::kInlineSnapshotBytesMax) {
+      // Too big to keep (README, "Not yet supported"): keep the log instead of stopping.
+      spdlog::warn(
+          "node {}: snapshot at slot {} is {} bytes, above the {}-byte limit; the log "
+          "below it is kept",
+          options_.id, slot, blob.value().size(), storage::kInlineSnapshotBytesMax);
+      return Status::Ok();
+    }
+    Ready ready;
+    core_->OnSnapshotTaken(
+        Snapshot{slot, std::make_shared<const std::string>(std::move(blob.value()))}, &ready);
+    spdlog::info("node {} took a snapshot at slot {}", options_.id, slot);
+    return Flush(ready);
+  }
   const Slot applied = app_->applied_slot();
-  if (applied < core_->replica().snapshot().slot + options_.snapshot_every_slots)
-    return Status::Ok();
-  auto blob = app_->TakeSnapshot();
-  if (!blob.ok()) return blob.status();
-  Ready ready;
-  core_->OnSnapshotTaken(
-      Snapshot{applied, std::make_shared<const std::string>(std::move(blob.value()))}, &ready);
-  spdlog::info("node {} took a snapshot at slot {}", options_.id, applied);
-  return Flush(ready);
+  const Slot last = std::max(core_->replica().snapshot().slot, snapshot_attempt_slot_);
+  if (applied < last + options_.snapshot_every_slots) return Status::Ok();
+  snapshot_attempt_slot_ = applied;
+  auto stream = app_->BeginSnapshot();
+  if (!stream.ok()) return stream.status();
+  std::shared_ptr<ledger::SnapshotStream> s = std::move(stream.value());
+  snapshotting_ = PendingSnapshot{
+      applied, std::async(std::launch::async, [s] { return LedgerApp::Drain(s.get()); })};
+  return Status::Ok();
 }
 
 void Node::Route(Envelope& e) {

@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <deque>
+#include <future>
 #include <map>
 #include <memory>
 #include <optional>
@@ -82,6 +83,12 @@ class Node {
     int retries = 0;
   };
   std::optional<Fetch> fetch_;
+  struct PendingSnapshot {
+    Slot slot = 0;
+    std::future<Result<std::string>> blob;
+  };
+  std::optional<PendingSnapshot> snapshotting_;
+  Slot snapshot_attempt_slot_ = 0;  // Applied slot of the last snapshot begun.
   // Snapshots announced in our Welcomes, kept while peers may still fetch them (the core may
   // move on to a newer one meanwhile). At most kServedSnapshotsMax.
   std::map<Slot, std::shared_ptr<const std::string>> served_;

@@ -7,9 +7,10 @@
 
 namespace synod::limits {
 
-inline constexpr size_t kNodesMax = 7;                 // Cluster members.
-inline constexpr size_t kCommandsPerBatchMax = 8190;   // TigerBeetle's batch size.
-inline constexpr size_t kPayloadBytesMax = 96 * 1024;  // One command (a 64 KiB KV value + key).
+inline constexpr size_t kNodesMax = 7;                // Cluster members.
+inline constexpr size_t kCommandsPerBatchMax = 8190;  // TigerBeetle's batch size.
+// One command: 8,190 transfer events of 88 bytes plus FlatBuffers framing, or a 64 KiB value.
+inline constexpr size_t kPayloadBytesMax = 1024 * 1024;
 inline constexpr size_t kBatchBytesMax = 8 * 1024 * 1024;
 inline constexpr size_t kWindowMax = 64;                    // Slots in flight per leader.
 inline constexpr size_t kDecisionsPerMessageMax = 64;       // Catch-up reply size.
