@@ -16,6 +16,7 @@ constexpr int64_t kFetchRetryMs = 1000;
 constexpr int kTicksPerPassMax = 4;
 constexpr int kFetchRetriesMax = 10;
 constexpr size_t kServedSnapshotsMax = 2;
+constexpr int64_t kInvalidReportMs = 10000;
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
@@ -122,6 +123,7 @@ Status Node::Run(const std::atomic<bool>& stop) {
       core_->Step(in.envelope, &ready);
     }
     RetryFetch();
+    ReportInvalidFrames();
     const auto now = Clock::now();
     // After a stall (a long apply or snapshot) time skips ahead instead of being replayed as a
     // burst of ticks: a burst would time the leader out before its waiting heartbeats are read.
@@ -348,6 +350,16 @@ StatusReportMsg Node::Report(bool check) {
     r.ledgers_json = LedgersJson(report);
   }
   return r;
+}
+
+// At most one line per kInvalidReportMs about frames the transport dropped.
+void Node::ReportInvalidFrames() {
+  const uint64_t invalid = transport_->stats().frames_invalid;
+  if (invalid == invalid_reported_ || NowMs() - invalid_report_ms_ < kInvalidReportMs) return;
+  spdlog::warn("node {}: dropped {} invalid frame(s); the last: {}", options_.id,
+               invalid - invalid_reported_, transport_->last_invalid_reason());
+  invalid_reported_ = invalid;
+  invalid_report_ms_ = NowMs();
 }
 
 void Node::LogRoleChange() {

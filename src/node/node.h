@@ -58,6 +58,7 @@ class Node {
   void Remember(const Command& command, const std::string& routing_id);
   StatusReportMsg Report(bool check);
   void LogRoleChange();
+  void ReportInvalidFrames();
   // Snapshot transfer (see node.cc): Welcomes travel without their snapshot, which the
   // receiver then fetches in chunks of limits::kSnapshotChunkBytes.
   bool Intercept(const net::Transport::Inbound& in, Ready* ready);
@@ -89,6 +90,8 @@ class Node {
   };
   std::optional<PendingSnapshot> snapshotting_;
   Slot snapshot_attempt_slot_ = 0;  // Applied slot of the last snapshot begun.
+  uint64_t invalid_reported_ = 0;   // Invalid frames already logged.
+  int64_t invalid_report_ms_ = 0;
   // Snapshots announced in our Welcomes, kept while peers may still fetch them (the core may
   // move on to a newer one meanwhile). At most kServedSnapshotsMax.
   std::map<Slot, std::shared_ptr<const std::string>> served_;
