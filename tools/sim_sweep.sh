@@ -7,7 +7,7 @@
 #            --partitions --crashes
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-synod="$root/build/bin/synod"
+synod="${SYNOD_BIN:-$root/build/bin/synod}"
 count=100 first=1 random=0
 while (($#)); do
   case "$1" in
