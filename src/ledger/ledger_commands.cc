@@ -371,7 +371,7 @@ void StateMachine::ExpirePending() {
 
 std::string StateMachine::LookupAccounts(const void* command) {
   const auto* ids = static_cast<const fb::LookupAccounts*>(command)->ids();
-  if (ids == nullptr || ids->size() == 0 || ids->size() > limits::kEventsPerCommandMax) {
+  if (ids == nullptr || ids->size() == 0 || ids->size() > limits::kLookupIdsMax) {
     return CodeResult(&fbb_, RC::too_many_events);
   }
   std::vector<fb::AccountRecord> records;
@@ -402,7 +402,7 @@ void StateMachine::AddTransferRecord(const Transfer& t, std::vector<fb::Transfer
 
 std::string StateMachine::LookupTransfers(const void* command) {
   const auto* ids = static_cast<const fb::LookupTransfers*>(command)->ids();
-  if (ids == nullptr || ids->size() == 0 || ids->size() > limits::kEventsPerCommandMax) {
+  if (ids == nullptr || ids->size() == 0 || ids->size() > limits::kLookupIdsMax) {
     return CodeResult(&fbb_, RC::too_many_events);
   }
   std::vector<fb::TransferRecord> records;
