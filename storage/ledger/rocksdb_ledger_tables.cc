@@ -141,7 +141,7 @@ rocksdb::ColumnFamilyOptions LedgerColumnFamilyOptions() {
   table.pin_l0_filter_and_index_blocks_in_cache = true;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  options.write_buffer_size = 64 << 20;
+  options.write_buffer_size = 16 << 20;
   // A bloom filter on the memtable: most lookups are of transfer ids that do not exist yet.
   options.memtable_prefix_bloom_size_ratio = 0.02;
   options.memtable_whole_key_filtering = true;
