@@ -135,7 +135,11 @@ class StateMachine {
   std::string CreateTransfers(const void* command);
   fb::ResultCode CreateTransfer(const fb::TransferEvent& e);
   fb::ResultCode CreatePlainOrPending(const fb::TransferEvent& e);
+  fb::ResultCode CheckBalances(const fb::TransferEvent& e, const Account& dr,
+                               const Account& cr) const;
   fb::ResultCode PostOrVoid(const fb::TransferEvent& e);
+  fb::ResultCode CheckPostOrVoid(const fb::TransferEvent& e, const Transfer& p, uint64_t* amount,
+                                 PendingStatus* status);
   fb::ResultCode ValidateTransferStatic(const fb::TransferEvent& e) const;
   std::optional<Transfer> FindTransfer(Id128 id);
   std::optional<PendingStatus> FindPending(Id128 id);
