@@ -24,8 +24,8 @@
 //
 // Errors: a table read or write error makes Apply() return that Status; the machine is then
 // failed (every later call returns the same error) and must be re-opened from its tables.
-// Not thread-safe: one apply thread owns it. A SnapshotStream it hands out may be read on
-// another thread (it reads its own consistent view of the tables).
+// Not thread-safe: one apply thread owns it. A SnapshotStream it hands out reads its own
+// consistent view of the tables (see snapshot.h for threads).
 #pragma once
 
 #include <cstdint>
