@@ -73,9 +73,16 @@ class StateMachine {
     return Open(tables, Options());
   }
 
-  // Applies the batch decided for `slot`: one result per command, in order.
+  // Applies the batch decided for `slot`: one result per command, in order. Writes the
+  // batch's changes and the new applied slot to the tables in one TableWriteBatch.
   // REQUIRES: slot > applied_slot().
   Result<std::vector<std::string>> Apply(Slot slot, const Batch& batch);
+  // Like Apply(), but adds the changes to `out` (from the tables' NewWriteBatch()) instead of
+  // writing them, so that the caller can write them together with its own records (e.g.
+  // storage's RocksLogStore::PersistWith on RocksDbLedgerTables::RocksBatch(out)).
+  // REQUIRES: the caller writes `out` before calling any other method of this object; if that
+  // write fails, the machine is stale and must be re-opened from the tables.
+  Result<std::vector<std::string>> ApplyInto(Slot slot, const Batch& batch, TableWriteBatch* out);
 
   Slot applied_slot() const { return applied_slot_; }
   uint64_t cluster_time_ns() const { return cluster_time_ns_; }
@@ -116,7 +123,7 @@ class StateMachine {
   void RecordSession(Slot slot, const Command& command, const std::string& result);
   void FlushSessionLog(Slot slot);
   Status ReplaySessionLog(std::string_view key, std::string_view value);
-  Status CommitBatch(Slot slot);
+  Status CommitBatch(Slot slot, bool write);
   void CheckpointSessionsIfDue(TableWriteBatch* batch);
   void ExpirePending();
 
@@ -182,7 +189,8 @@ class StateMachine {
   // Per-batch state, empty between batches.
   uint64_t now_ns_ = 0;
   Staging staging_;
-  std::unique_ptr<TableWriteBatch> batch_;
+  std::unique_ptr<TableWriteBatch> own_batch_;
+  TableWriteBatch* batch_ = nullptr;  // own_batch_ or the caller's (ApplyInto).
   std::unordered_map<Id128, std::optional<Account>, IdHash> account_orig_;  // First-touch value.
   std::vector<Id128> account_order_;  // Touched accounts; sorted at commit.
   // Linked chain in progress: values to restore on rollback. Empty unless in_chain_.

@@ -79,5 +79,39 @@ TEST(LedgerRocksDbTables, StorageCanAddItsOwnRecordsToTheSameWriteBatch) {
   EXPECT_EQ(kLedgerColumnFamilies[size_t(Table::kAccountTransfers)], "ledger_account_transfers");
 }
 
+TEST(LedgerRocksDbTables, ApplyIntoLeavesTheWriteToTheCallerWhoSharesTheBatch) {
+  TempDir dir;
+  Hash128 hash;
+  {
+    auto db = LedgerDb::Open(dir.path());
+    ASSERT_TRUE(db.ok());
+    auto sm = StateMachine::Open(db.value()->tables());
+    ASSERT_TRUE(sm.ok());
+    AccountSpec accounts[] = {{1, 1, 0, 0}, {2, 1, 0, 0}};
+    TransferSpec t = Plain(100, 1, 2, 5);
+    Batch batch{1000,
+                {{1, 1, EncodeCreateAccounts(accounts)}, {1, 2, EncodeCreateTransfers({&t, 1})}}};
+    auto out = db.value()->tables()->NewWriteBatch();
+    auto results = sm.value()->ApplyInto(1, batch, out.get());
+    ASSERT_TRUE(results.ok());
+    EXPECT_EQ(Decode(results.value()[1]).event_codes[0], RC::ok);
+    bool found = true;
+    std::string value;
+    ASSERT_TRUE(db.value()->tables()->Get(Table::kMeta, kMetaAppliedSlot, &value, &found).ok());
+    EXPECT_FALSE(found);  // Not written yet: the caller writes.
+    rocksdb::WriteBatch* rocks = RocksDbLedgerTables::RocksBatch(out.get());
+    ASSERT_TRUE(rocks->Put("decided/1", "batch").ok());
+    ASSERT_TRUE(db.value()->db()->Write(rocksdb::WriteOptions(), rocks).ok());
+    hash = sm.value()->StateHash();
+  }
+  auto db = LedgerDb::Open(dir.path());
+  ASSERT_TRUE(db.ok());
+  auto sm = StateMachine::Open(db.value()->tables());
+  ASSERT_TRUE(sm.ok());
+  EXPECT_EQ(sm.value()->applied_slot(), 1u);
+  EXPECT_EQ(sm.value()->StateHash(), hash);
+  EXPECT_EQ(sm.value()->FindAccount(2)->credits_posted, 5u);
+}
+
 }  // namespace
 }  // namespace synod::ledger::testing
