@@ -221,7 +221,7 @@ int LongRun(uint64_t total) {
   const uint64_t kAccounts = 100'000;
   Fixture f("longrun");
   f.CreateAccounts(kAccounts);
-  std::printf("transfers,seconds,interval_tps,rss_MB\n");
+  std::printf("transfers,seconds,interval_tps,rss_MB,memtables_MB,block_cache_MB\n");
   auto start = std::chrono::steady_clock::now();
   auto last = start;
   uint64_t done = 0, last_done = 0;
@@ -235,9 +235,10 @@ int LongRun(uint64_t total) {
     auto now = std::chrono::steady_clock::now();
     if (done - last_done >= 1'000'000 || done >= total) {
       double interval = std::chrono::duration<double>(now - last).count();
-      std::printf("%lu,%.1f,%.0f,%.1f\n", (unsigned long)done,
+      std::printf("%lu,%.1f,%.0f,%.1f,%.1f,%.1f\n", (unsigned long)done,
                   std::chrono::duration<double>(now - start).count(),
-                  double(done - last_done) / interval, double(RssBytes()) / 1e6);
+                  double(done - last_done) / interval, double(RssBytes()) / 1e6,
+                  double(f.db->MemtableBytes()) / 1e6, double(LedgerBlockCacheBytes()) / 1e6);
       std::fflush(stdout);
       last = now;
       last_done = done;

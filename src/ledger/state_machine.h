@@ -95,6 +95,8 @@ class StateMachine {
 
   // Read access for the invariant check, tests and `synod check`.
   const Account* FindAccount(Id128 id) const;
+  // Calls `fn` for every account in an unspecified (hash) order: only for order-independent
+  // uses such as sums, or callers that sort what they collect.
   void ForEachAccount(const std::function<void(const Account&)>& fn) const;
   size_t account_count() const { return accounts_.size(); }
   size_t kv_count() const { return kv_.size(); }
