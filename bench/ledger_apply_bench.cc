@@ -2,13 +2,17 @@
 //   BM_ApplyPlainTransfers/<per_command>: Apply() of batches of 8,190 plain transfers, packed
 //     <per_command> transfers per command (1 = one client request per transfer, as `synod load`
 //     sends them; every command also goes through the session table). items/s = transfers/s.
+//     A second argument of 1 uses MemoryTables instead, to separate logic from RocksDB cost.
 //   BM_Snapshot1MAccounts / BM_Restore1MAccounts: stream a snapshot of 1,000,000 accounts into
 //     chunks / install those chunks into fresh tables and open them (bytes/s = snapshot MB/s).
-//     The restore benchmark also reports the resident memory per cached account.
+//     Restore includes opening the machine (loading the account cache) and hash checks.
 // Long run (not a Google Benchmark): `ledger_apply_bench --long_run=N` applies N plain
 // transfers in batches of 8,190 (one per command) and prints throughput and RSS every ~1M.
+// Memory (not a Google Benchmark): `ledger_apply_bench --account_memory=N` prints the heap
+// bytes per cached account of a machine holding N accounts.
 // Each benchmark works in its own temporary directory under $TMPDIR (removed at exit).
 #include <benchmark/benchmark.h>
+#include <malloc.h>
 
 #include <chrono>
 #include <cstdio>
@@ -21,6 +25,7 @@
 #include <vector>
 
 #include "ledger/client.h"
+#include "ledger/memory_tables.h"
 #include "ledger/snapshot.h"
 #include "ledger/state_machine.h"
 #include "paxos/limits.h"
@@ -69,11 +74,16 @@ T Must(Result<T> r) {
   return std::move(r.value());
 }
 
-// A RocksDB-backed machine plus a generator of batches.
+// A RocksDB-backed (or, for comparison, memory-backed) machine plus a generator of batches.
 struct Fixture {
-  explicit Fixture(const std::string& name) : dir(name) {
-    db = Must(LedgerDb::Open(dir.path()));
-    sm = Must(StateMachine::Open(db->tables()));
+  explicit Fixture(const std::string& name, bool memory = false) : dir(name) {
+    if (memory) {
+      memory_tables = std::make_unique<MemoryTables>();
+      sm = Must(StateMachine::Open(memory_tables.get()));
+    } else {
+      db = Must(LedgerDb::Open(dir.path()));
+      sm = Must(StateMachine::Open(db->tables()));
+    }
   }
 
   void Apply(const Batch& batch) { benchmark::DoNotOptimize(Must(sm->Apply(++slot, batch))); }
@@ -113,6 +123,7 @@ struct Fixture {
   }
 
   ScratchDir dir;
+  std::unique_ptr<MemoryTables> memory_tables;
   std::unique_ptr<LedgerDb> db;
   std::unique_ptr<StateMachine> sm;
   Slot slot = 0;
@@ -124,7 +135,7 @@ struct Fixture {
 
 void BM_ApplyPlainTransfers(benchmark::State& state) {
   const uint64_t kAccounts = 100'000;
-  Fixture f("apply");
+  Fixture f("apply", /*memory=*/state.range(1) == 1);
   f.CreateAccounts(kAccounts);
   for (auto _ : state) {
     state.PauseTiming();
@@ -135,7 +146,15 @@ void BM_ApplyPlainTransfers(benchmark::State& state) {
   state.SetItemsProcessed(int64_t(state.iterations() * kBatchTransfers));
   state.counters["rss_MB"] = double(RssBytes()) / 1e6;
 }
-BENCHMARK(BM_ApplyPlainTransfers)->Arg(1)->Arg(819)->Unit(benchmark::kMillisecond)->MinTime(5);
+// Args: transfers per command, tables (0 = RocksDB, 1 = MemoryTables for comparison).
+BENCHMARK(BM_ApplyPlainTransfers)
+    ->ArgNames({"per_command", "memory"})
+    ->Args({1, 0})
+    ->Args({819, 0})
+    ->Args({1, 1})
+    ->Args({819, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(5);
 
 // One machine with 1,000,000 accounts and its snapshot chunks, shared by the two benchmarks.
 struct MillionAccounts {
@@ -175,12 +194,10 @@ BENCHMARK(BM_Snapshot1MAccounts)->Unit(benchmark::kMillisecond)->MinTime(5);
 
 void BM_Restore1MAccounts(benchmark::State& state) {
   MillionAccounts& m = Million();
-  double bytes_per_account = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    ScratchDir dir("restore");
-    auto db = Must(LedgerDb::Open(dir.path()));
-    size_t rss_before = RssBytes();
+    auto dir = std::make_unique<ScratchDir>("restore");
+    auto db = Must(LedgerDb::Open(dir->path()));
     state.ResumeTiming();
     SnapshotInstaller installer(db->tables());
     for (const std::string& chunk : m.chunks) {
@@ -189,13 +206,12 @@ void BM_Restore1MAccounts(benchmark::State& state) {
     }
     auto sm = Must(installer.Finish());
     state.PauseTiming();
-    bytes_per_account = double(RssBytes() - rss_before) / double(sm->account_count());
     sm.reset();
     db.reset();
+    dir.reset();
     state.ResumeTiming();
   }
   state.SetBytesProcessed(int64_t(state.iterations() * m.bytes));
-  state.counters["rss_bytes_per_account"] = bytes_per_account;
 }
 BENCHMARK(BM_Restore1MAccounts)->Unit(benchmark::kMillisecond)->MinTime(5);
 
@@ -205,7 +221,7 @@ int LongRun(uint64_t total) {
   const uint64_t kAccounts = 100'000;
   Fixture f("longrun");
   f.CreateAccounts(kAccounts);
-  std::printf("transfers,seconds,interval_tps,rss_MB\n");
+  std::printf("transfers,seconds,interval_tps,rss_MB,memtables_MB,block_cache_MB\n");
   auto start = std::chrono::steady_clock::now();
   auto last = start;
   uint64_t done = 0, last_done = 0;
@@ -219,9 +235,10 @@ int LongRun(uint64_t total) {
     auto now = std::chrono::steady_clock::now();
     if (done - last_done >= 1'000'000 || done >= total) {
       double interval = std::chrono::duration<double>(now - last).count();
-      std::printf("%lu,%.1f,%.0f,%.1f\n", (unsigned long)done,
+      std::printf("%lu,%.1f,%.0f,%.1f,%.1f,%.1f\n", (unsigned long)done,
                   std::chrono::duration<double>(now - start).count(),
-                  double(done - last_done) / interval, double(RssBytes()) / 1e6);
+                  double(done - last_done) / interval, double(RssBytes()) / 1e6,
+                  double(f.db->MemtableBytes()) / 1e6, double(LedgerBlockCacheBytes()) / 1e6);
       std::fflush(stdout);
       last = now;
       last_done = done;
@@ -235,6 +252,39 @@ int LongRun(uint64_t total) {
   return 0;
 }
 
+// Heap bytes owned by a StateMachine per cached account: 1,000,000 accounts are written to a
+// RocksDB, the database is reopened, and the heap in use (mallinfo2) is compared before
+// opening a StateMachine on it and after destroying it (RocksDB's own caches stay alive, so
+// they do not count). Also prints the RSS growth across the open, which does include them.
+int AccountMemory(uint64_t n) {
+  ScratchDir dir("memory");
+  {
+    Fixture f("memory_fill");
+    f.CreateAccounts(n);
+    auto stream = Must(f.sm->NewSnapshot());
+    auto db = Must(LedgerDb::Open(dir.path()));
+    SnapshotInstaller installer(db->tables());
+    while (!stream->done()) {
+      if (!installer.Add(Must(stream->Next())).ok()) std::abort();
+    }
+  }
+  auto db = Must(LedgerDb::Open(dir.path()));
+  size_t rss0 = RssBytes();
+  size_t heap0 = mallinfo2().uordblks;
+  auto sm = Must(StateMachine::Open(db->tables()));
+  size_t rss1 = RssBytes();
+  size_t heap1 = mallinfo2().uordblks;
+  size_t accounts = sm->account_count();
+  sm.reset();
+  size_t heap2 = mallinfo2().uordblks;
+  std::printf(
+      "accounts=%zu heap_bytes_per_account=%.1f rss_growth_bytes_per_account=%.1f "
+      "(heap +%.1f MB at open, -%.1f MB at destroy)\n",
+      accounts, double(heap1 - heap2) / double(accounts), double(rss1 - rss0) / double(accounts),
+      double(heap1 - heap0) / 1e6, double(heap1 - heap2) / 1e6);
+  return 0;
+}
+
 }  // namespace
 }  // namespace synod::ledger
 
@@ -242,6 +292,9 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--long_run=", 11) == 0) {
       return synod::ledger::LongRun(std::strtoull(argv[i] + 11, nullptr, 10));
+    }
+    if (std::strncmp(argv[i], "--account_memory=", 17) == 0) {
+      return synod::ledger::AccountMemory(std::strtoull(argv[i] + 17, nullptr, 10));
     }
   }
   benchmark::Initialize(&argc, argv);

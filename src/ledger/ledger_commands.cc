@@ -208,28 +208,37 @@ RC StateMachine::CreateTransfer(const fb::TransferEvent& e) {
   return (e.flags() & (kPost | kVoid)) ? PostOrVoid(e) : CreatePlainOrPending(e);
 }
 
+// The balance checks of a plain or pending transfer of `amount` from dr to cr.
+RC StateMachine::CheckBalances(const fb::TransferEvent& e, const Account& dr,
+                               const Account& cr) const {
+  const uint64_t amount = e.amount();
+  if (AddOverflows(dr.debits_posted, dr.debits_pending, amount) ||
+      AddOverflows(cr.credits_posted, cr.credits_pending, amount)) {
+    return RC::overflow;
+  }
+  if ((e.flags() & kPending) && e.timeout_ns() != 0 && AddOverflows(now_ns_, e.timeout_ns())) {
+    return RC::overflow;
+  }
+  // No overflow below: the sums were checked above.
+  if ((dr.flags & kDebitsLimited) &&
+      dr.debits_posted + dr.debits_pending + amount > dr.credits_posted) {
+    return RC::exceeds_credits;
+  }
+  if ((cr.flags & kCreditsLimited) &&
+      cr.credits_posted + cr.credits_pending + amount > cr.debits_posted) {
+    return RC::exceeds_debits;
+  }
+  return RC::ok;
+}
+
 RC StateMachine::CreatePlainOrPending(const fb::TransferEvent& e) {
   const Account* dr = FindAccount(ToId(e.debit_account_id()));
   const Account* cr = FindAccount(ToId(e.credit_account_id()));
   if (dr == nullptr || cr == nullptr) return RC::account_not_found;
   if (dr->ledger != cr->ledger || e.ledger() != dr->ledger) return RC::ledger_mismatch;
+  if (RC code = CheckBalances(e, *dr, *cr); code != RC::ok) return code;
   const bool pending = e.flags() & kPending;
   const uint64_t amount = e.amount();
-  if (AddOverflows(dr->debits_posted, dr->debits_pending, amount) ||
-      AddOverflows(cr->credits_posted, cr->credits_pending, amount)) {
-    return RC::overflow;
-  }
-  if (pending && e.timeout_ns() != 0 && AddOverflows(now_ns_, e.timeout_ns())) {
-    return RC::overflow;
-  }
-  if ((dr->flags & kDebitsLimited) &&
-      dr->debits_posted + dr->debits_pending + amount > dr->credits_posted) {
-    return RC::exceeds_credits;
-  }
-  if ((cr->flags & kCreditsLimited) &&
-      cr->credits_posted + cr->credits_pending + amount > cr->debits_posted) {
-    return RC::exceeds_debits;
-  }
   Account* debit = MutableAccount(dr->id);
   Account* credit = MutableAccount(cr->id);
   if (pending) {
@@ -252,23 +261,24 @@ RC StateMachine::CreatePlainOrPending(const fb::TransferEvent& e) {
   return RC::ok;
 }
 
-RC StateMachine::PostOrVoid(const fb::TransferEvent& e) {
-  const Id128 pending_id = ToId(e.pending_id());
-  std::optional<Transfer> p = FindTransfer(pending_id);
-  if (!p) return RC::pending_not_found;
-  if (!(p->flags & kPending)) return RC::pending_transfer_not_pending;
-  if (!Matches(ToId(e.debit_account_id()), p->debit) ||
-      !Matches(ToId(e.credit_account_id()), p->credit) || !Matches(e.code(), p->code)) {
+// Checks a post/void `e` of the pending transfer `p`; on ok, *amount is the amount to post
+// (for a void: to release) and *status the pending transfer's open status.
+RC StateMachine::CheckPostOrVoid(const fb::TransferEvent& e, const Transfer& p, uint64_t* amount,
+                                 PendingStatus* status) {
+  if (!(p.flags & kPending)) return RC::pending_transfer_not_pending;
+  if (!Matches(ToId(e.debit_account_id()), p.debit) ||
+      !Matches(ToId(e.credit_account_id()), p.credit) || !Matches(e.code(), p.code)) {
     return RC::pending_transfer_has_different_fields;
   }
-  if (!Matches(e.ledger(), p->ledger)) return RC::ledger_mismatch;
+  if (!Matches(e.ledger(), p.ledger)) return RC::ledger_mismatch;
   const bool post = e.flags() & kPost;
-  const uint64_t amount = (post && e.amount() != 0) ? e.amount() : p->amount;
-  if (post ? amount > p->amount : (e.amount() != 0 && e.amount() != p->amount)) {
+  *amount = (post && e.amount() != 0) ? e.amount() : p.amount;
+  if (post ? *amount > p.amount : (e.amount() != 0 && e.amount() != p.amount)) {
     return RC::exceeds_pending_amount;
   }
-  std::optional<PendingStatus> status = FindPending(pending_id);
-  SYNOD_CHECK(status.has_value());  // Every pending transfer has a status record.
+  std::optional<PendingStatus> found = FindPending(p.id);
+  SYNOD_CHECK(found.has_value());  // Every pending transfer has a status record.
+  *status = *found;
   switch (status->state) {
     case fb::PendingState::posted:
       return RC::pending_already_posted;
@@ -280,7 +290,18 @@ RC StateMachine::PostOrVoid(const fb::TransferEvent& e) {
       break;
   }
   SYNOD_CHECK(status->state == fb::PendingState::pending);
+  // ExpirePending() ran at the start of the batch; this only guards the boundary.
   if (status->expires_at_ns != 0 && status->expires_at_ns <= now_ns_) return RC::pending_expired;
+  return RC::ok;
+}
+
+RC StateMachine::PostOrVoid(const fb::TransferEvent& e) {
+  std::optional<Transfer> p = FindTransfer(ToId(e.pending_id()));
+  if (!p) return RC::pending_not_found;
+  uint64_t amount = 0;
+  PendingStatus status;
+  if (RC code = CheckPostOrVoid(e, *p, &amount, &status); code != RC::ok) return code;
+  const bool post = e.flags() & kPost;
   const Account* dr = FindAccount(p->debit);
   const Account* cr = FindAccount(p->credit);
   SYNOD_CHECK(dr != nullptr && cr != nullptr);  // Accounts are never deleted.
@@ -297,12 +318,12 @@ RC StateMachine::PostOrVoid(const fb::TransferEvent& e) {
     debit->debits_posted += amount;
     credit->credits_posted += amount;
   }
-  InsertTransfer(Transfer{ToId(e.id()), p->debit, p->credit, pending_id, amount, 0, now_ns_, 0,
+  InsertTransfer(Transfer{ToId(e.id()), p->debit, p->credit, p->id, amount, 0, now_ns_, 0,
                           p->ledger, p->code, e.flags()});
-  status->state = post ? fb::PendingState::posted : fb::PendingState::voided;
-  staging_.Put(Table::kTransfers, PendingKey(pending_id), EncodePending(*status));
-  if (status->expires_at_ns != 0) {
-    staging_.Delete(Table::kTransfers, ExpiryKey(status->expires_at_ns, pending_id));
+  status.state = post ? fb::PendingState::posted : fb::PendingState::voided;
+  staging_.Put(Table::kTransfers, PendingKey(p->id), EncodePending(status));
+  if (status.expires_at_ns != 0) {
+    staging_.Delete(Table::kTransfers, ExpiryKey(status.expires_at_ns, p->id));
   }
   return RC::ok;
 }
@@ -371,7 +392,7 @@ void StateMachine::ExpirePending() {
 
 std::string StateMachine::LookupAccounts(const void* command) {
   const auto* ids = static_cast<const fb::LookupAccounts*>(command)->ids();
-  if (ids == nullptr || ids->size() == 0 || ids->size() > limits::kEventsPerCommandMax) {
+  if (ids == nullptr || ids->size() == 0 || ids->size() > limits::kLookupIdsMax) {
     return CodeResult(&fbb_, RC::too_many_events);
   }
   std::vector<fb::AccountRecord> records;
@@ -402,7 +423,7 @@ void StateMachine::AddTransferRecord(const Transfer& t, std::vector<fb::Transfer
 
 std::string StateMachine::LookupTransfers(const void* command) {
   const auto* ids = static_cast<const fb::LookupTransfers*>(command)->ids();
-  if (ids == nullptr || ids->size() == 0 || ids->size() > limits::kEventsPerCommandMax) {
+  if (ids == nullptr || ids->size() == 0 || ids->size() > limits::kLookupIdsMax) {
     return CodeResult(&fbb_, RC::too_many_events);
   }
   std::vector<fb::TransferRecord> records;

@@ -17,6 +17,7 @@ inline constexpr uint32_t kScanItemsMax = 1000;            // KV scan, and its d
 inline constexpr size_t kScanBytesMax = 48 * 1024;         // Scan result: keys + values + framing.
 inline constexpr size_t kScanItemFramingBytes = 32;        // Counted per item against the above.
 inline constexpr uint32_t kAccountTransfersMax = 500;      // Account-transfer lookup limit.
+inline constexpr size_t kLookupIdsMax = 500;               // Ids in one account/transfer lookup.
 inline constexpr size_t kSnapshotChunkBytesMax = 1 << 20;  // One snapshot chunk.
 inline constexpr size_t kSessionCheckpointPartBytes = 256 * 1024;  // One stored part.
 inline constexpr size_t kSessionLogBytesMin = 1 << 20;  // Log before a session checkpoint.
@@ -30,5 +31,6 @@ static_assert(kKeyBytesMax + kValueBytesMax + 64 < kSnapshotChunkBytesMax / 4);
 static_assert(kSessionCheckpointPartBytes + 64 < kSnapshotChunkBytesMax / 2);
 // A transfer record is ~100 bytes in a result: a full account-transfer page fits a result.
 static_assert(kAccountTransfersMax * 128 <= synod::limits::kResultBytesMax);
+static_assert(kLookupIdsMax * 128 <= synod::limits::kResultBytesMax);
 
 }  // namespace synod::ledger::limits

@@ -10,8 +10,11 @@
 // SnapshotInstaller receives the chunks in order, clears the target tables on the first one,
 // writes each chunk's records in one batch, and on Finish() opens a StateMachine from them
 // and checks that it has the announced state hash and the record hash it recomputed.
-// Neither class is thread-safe; a stream may be read on another thread than the one applying
-// batches (its view is independent of later writes).
+// Neither class is thread-safe. A stream must not outlive the tables it reads; on RocksDB
+// tables it may be read on another thread than the one applying batches (its view is a
+// RocksDB snapshot, independent of later writes); on MemoryTables only on the same thread.
+// If Add() or Finish() fails, the target tables hold a partial state: start over with a new
+// installer (the first chunk clears them again); never open a StateMachine on them meanwhile.
 #pragma once
 
 #include <memory>

@@ -138,17 +138,24 @@ Status StateMachine::ReplaySessionLog(std::string_view key, std::string_view val
 }
 
 Result<std::vector<std::string>> StateMachine::Apply(Slot slot, const Batch& batch) {
+  return ApplyInto(slot, batch, nullptr);
+}
+
+Result<std::vector<std::string>> StateMachine::ApplyInto(Slot slot, const Batch& batch,
+                                                         TableWriteBatch* out) {
   if (!failed_.ok()) return failed_;
   SYNOD_CHECK(slot > applied_slot_);
   SYNOD_CHECK(batch.commands.size() <= synod::limits::kCommandsPerBatchMax);
   now_ns_ = std::max(cluster_time_ns_, batch.timestamp_ns);
-  batch_ = tables_->NewWriteBatch();
+  if (out == nullptr) own_batch_ = tables_->NewWriteBatch();
+  batch_ = out != nullptr ? out : own_batch_.get();
   ExpirePending();
   std::vector<std::string> results(batch.commands.size());
   for (size_t i = 0; i < batch.commands.size(); ++i) {
     ApplyCommand(slot, batch.commands[i], &results[i]);
   }
-  Status s = CommitBatch(slot);
+  Status s = CommitBatch(slot, /*write=*/out == nullptr);
+  batch_ = nullptr;
   if (!s.ok()) {
     failed_ = s;
     return s;
@@ -274,17 +281,18 @@ void StateMachine::CheckpointSessionsIfDue(TableWriteBatch* batch) {
   session_log_bytes_ = 0;
 }
 
-Status StateMachine::CommitBatch(Slot slot) {
+// Adds the batch's changes to batch_ and, if `write`, writes it.
+Status StateMachine::CommitBatch(Slot slot, bool write) {
   if (!failed_.ok()) return failed_;  // A cursor failed during the batch.
   if (!staging_.status().ok()) return staging_.status();
-  CommitAccounts(batch_.get());
-  CommitKv(batch_.get());
-  staging_.Commit(batch_.get(), &record_sum_);
+  CommitAccounts(batch_);
+  CommitKv(batch_);
+  staging_.Commit(batch_, &record_sum_);
   index_entries_.clear();
   SYNOD_CHECK(!in_chain_ && account_undo_.empty());
   FlushSessionLog(slot);
   session_log_part_ = 0;
-  CheckpointSessionsIfDue(batch_.get());
+  CheckpointSessionsIfDue(batch_);
   applied_slot_ = slot;
   cluster_time_ns_ = now_ns_;
   batch_->SetAppliedSlot(slot);
@@ -292,8 +300,9 @@ Status StateMachine::CommitBatch(Slot slot) {
   batch_->Put(Table::kMeta, kMetaTransferSeq, U64Value(transfer_seq_));
   batch_->Put(Table::kMeta, kMetaClusterTime, U64Value(cluster_time_ns_));
   batch_->Put(Table::kMeta, kMetaRecordHash, record_sum_.Encode());
-  Status s = tables_->Write(batch_.get());
-  batch_.reset();
+  if (!write) return Status::Ok();
+  Status s = tables_->Write(batch_);
+  own_batch_.reset();
   return s;
 }
 

@@ -24,8 +24,8 @@
 //
 // Errors: a table read or write error makes Apply() return that Status; the machine is then
 // failed (every later call returns the same error) and must be re-opened from its tables.
-// Not thread-safe: one apply thread owns it. A SnapshotStream it hands out may be read on
-// another thread (it reads its own consistent view of the tables).
+// Not thread-safe: one apply thread owns it. A SnapshotStream it hands out reads its own
+// consistent view of the tables (see snapshot.h for threads).
 #pragma once
 
 #include <cstdint>
@@ -73,9 +73,16 @@ class StateMachine {
     return Open(tables, Options());
   }
 
-  // Applies the batch decided for `slot`: one result per command, in order.
+  // Applies the batch decided for `slot`: one result per command, in order. Writes the
+  // batch's changes and the new applied slot to the tables in one TableWriteBatch.
   // REQUIRES: slot > applied_slot().
   Result<std::vector<std::string>> Apply(Slot slot, const Batch& batch);
+  // Like Apply(), but adds the changes to `out` (from the tables' NewWriteBatch()) instead of
+  // writing them, so that the caller can write them together with its own records (e.g.
+  // storage's RocksLogStore::PersistWith on RocksDbLedgerTables::RocksBatch(out)).
+  // REQUIRES: the caller writes `out` before calling any other method of this object; if that
+  // write fails, the machine is stale and must be re-opened from the tables.
+  Result<std::vector<std::string>> ApplyInto(Slot slot, const Batch& batch, TableWriteBatch* out);
 
   Slot applied_slot() const { return applied_slot_; }
   uint64_t cluster_time_ns() const { return cluster_time_ns_; }
@@ -88,6 +95,8 @@ class StateMachine {
 
   // Read access for the invariant check, tests and `synod check`.
   const Account* FindAccount(Id128 id) const;
+  // Calls `fn` for every account in an unspecified (hash) order: only for order-independent
+  // uses such as sums, or callers that sort what they collect.
   void ForEachAccount(const std::function<void(const Account&)>& fn) const;
   size_t account_count() const { return accounts_.size(); }
   size_t kv_count() const { return kv_.size(); }
@@ -116,7 +125,7 @@ class StateMachine {
   void RecordSession(Slot slot, const Command& command, const std::string& result);
   void FlushSessionLog(Slot slot);
   Status ReplaySessionLog(std::string_view key, std::string_view value);
-  Status CommitBatch(Slot slot);
+  Status CommitBatch(Slot slot, bool write);
   void CheckpointSessionsIfDue(TableWriteBatch* batch);
   void ExpirePending();
 
@@ -135,7 +144,11 @@ class StateMachine {
   std::string CreateTransfers(const void* command);
   fb::ResultCode CreateTransfer(const fb::TransferEvent& e);
   fb::ResultCode CreatePlainOrPending(const fb::TransferEvent& e);
+  fb::ResultCode CheckBalances(const fb::TransferEvent& e, const Account& dr,
+                               const Account& cr) const;
   fb::ResultCode PostOrVoid(const fb::TransferEvent& e);
+  fb::ResultCode CheckPostOrVoid(const fb::TransferEvent& e, const Transfer& p, uint64_t* amount,
+                                 PendingStatus* status);
   fb::ResultCode ValidateTransferStatic(const fb::TransferEvent& e) const;
   std::optional<Transfer> FindTransfer(Id128 id);
   std::optional<PendingStatus> FindPending(Id128 id);
@@ -178,7 +191,8 @@ class StateMachine {
   // Per-batch state, empty between batches.
   uint64_t now_ns_ = 0;
   Staging staging_;
-  std::unique_ptr<TableWriteBatch> batch_;
+  std::unique_ptr<TableWriteBatch> own_batch_;
+  TableWriteBatch* batch_ = nullptr;  // own_batch_ or the caller's (ApplyInto).
   std::unordered_map<Id128, std::optional<Account>, IdHash> account_orig_;  // First-touch value.
   std::vector<Id128> account_order_;  // Touched accounts; sorted at commit.
   // Linked chain in progress: values to restore on rollback. Empty unless in_chain_.

@@ -132,16 +132,24 @@ Status RocksDbLedgerTables::Clear() {
 // Index and filter blocks are kept in one bounded block cache (128 MiB, shared by every ledger
 // family of the process) rather than on the heap of each table reader, so that memory does
 // not grow with the size of the transfer history.
-rocksdb::ColumnFamilyOptions LedgerColumnFamilyOptions() {
+namespace {
+const std::shared_ptr<rocksdb::Cache>& LedgerBlockCache() {
   static const std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(128 << 20);
+  return cache;
+}
+}  // namespace
+
+size_t LedgerBlockCacheBytes() { return LedgerBlockCache()->GetUsage(); }
+
+rocksdb::ColumnFamilyOptions LedgerColumnFamilyOptions() {
   rocksdb::ColumnFamilyOptions options;
   rocksdb::BlockBasedTableOptions table;
-  table.block_cache = cache;
+  table.block_cache = LedgerBlockCache();
   table.cache_index_and_filter_blocks = true;
   table.pin_l0_filter_and_index_blocks_in_cache = true;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  options.write_buffer_size = 64 << 20;
+  options.write_buffer_size = 16 << 20;
   // A bloom filter on the memtable: most lookups are of transfer ids that do not exist yet.
   options.memtable_prefix_bloom_size_ratio = 0.02;
   options.memtable_whole_key_filtering = true;
@@ -166,6 +174,17 @@ Result<std::unique_ptr<LedgerDb>> LedgerDb::Open(const std::string& path) {
   for (size_t i = 0; i < kTableCount; ++i) cfs[i] = ldb->handles_[i + 1];
   ldb->tables_ = std::make_unique<RocksDbLedgerTables>(db, cfs);
   return ldb;
+}
+
+uint64_t LedgerDb::MemtableBytes() {
+  uint64_t total = 0;
+  for (size_t i = 1; i < handles_.size(); ++i) {
+    uint64_t bytes = 0;
+    if (db_->GetIntProperty(handles_[i], "rocksdb.cur-size-all-mem-tables", &bytes)) {
+      total += bytes;
+    }
+  }
+  return total;
 }
 
 LedgerDb::~LedgerDb() {

@@ -55,6 +55,8 @@ class LedgerDb {
   ~LedgerDb();
   RocksDbLedgerTables* tables() { return tables_.get(); }
   rocksdb::DB* db() { return db_.get(); }
+  // Bytes in the memtables of the ledger families (RocksDB's "cur-size-all-mem-tables").
+  uint64_t MemtableBytes();
 
  private:
   LedgerDb() = default;
@@ -66,5 +68,7 @@ class LedgerDb {
 // Column-family options suited to the ledger tables (bloom filters for point lookups of
 // transfer ids that usually do not exist). The storage layer may use them for these families.
 rocksdb::ColumnFamilyOptions LedgerColumnFamilyOptions();
+// Bytes held by the block cache that LedgerColumnFamilyOptions() families share (capped).
+size_t LedgerBlockCacheBytes();
 
 }  // namespace synod::ledger

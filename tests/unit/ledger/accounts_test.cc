@@ -61,6 +61,11 @@ TEST(LedgerAccounts, EmptyCommandAndLookupOfMissingAnswerClearly) {
   EXPECT_EQ(h.Apply(EncodeCreateAccounts({})).code, RC::too_many_events);
   Id128 missing = 99;
   EXPECT_EQ(h.Apply(EncodeLookupAccounts({&missing, 1})).code, RC::not_found);
+  std::vector<Id128> ids(501, 1);
+  EXPECT_EQ(h.Apply(EncodeLookupAccounts(ids)).code, RC::too_many_events);
+  EXPECT_EQ(h.Apply(EncodeLookupTransfers(ids)).code, RC::too_many_events);
+  ids.resize(500);
+  EXPECT_EQ(h.Apply(EncodeLookupAccounts(ids)).code, RC::not_found);
 }
 
 }  // namespace

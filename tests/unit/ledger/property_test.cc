@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <deque>
 #include <limits>
+#include <map>
 #include <random>
 
 #include "test_util.h"
@@ -107,6 +108,11 @@ class CommandGenerator {
   std::deque<Command> recent_;
 };
 
+void Tally(const DecodedResult& r, std::map<RC, uint64_t>* seen) {
+  ++(*seen)[r.code];
+  for (RC code : r.event_codes) ++(*seen)[code];
+}
+
 std::unique_ptr<StateMachine> OpenMachine(TestTables* tables) {
   auto sm = StateMachine::Open(tables->get());
   SYNOD_CHECK(sm.ok());
@@ -129,6 +135,7 @@ TEST_P(LedgerProperty, RandomCommandsGiveEqualHashesSnapshotsAndHoldTheInvariant
   auto a = OpenMachine(&ta), b = OpenMachine(&tb), c = OpenMachine(&tc);
   std::unique_ptr<StateMachine> d;  // Restored from c's snapshot half-way.
   CommandGenerator gen(seed);
+  std::map<RC, uint64_t> seen;
   size_t applied = 0;
   Slot slot = 0;
   while (applied < commands) {
@@ -141,6 +148,7 @@ TEST_P(LedgerProperty, RandomCommandsGiveEqualHashesSnapshotsAndHoldTheInvariant
     ASSERT_TRUE(ra.ok() && rb.ok() && rc.ok());
     ASSERT_EQ(ra.value(), rb.value()) << "slot " << slot;
     ASSERT_EQ(ra.value(), rc.value()) << "slot " << slot;
+    for (const std::string& bytes : ra.value()) Tally(Decode(bytes), &seen);
     InvariantReport report = CheckLedgerInvariants(*a);
     ASSERT_TRUE(report.ok) << "slot " << slot << ": " << report.ToString();
     if (!d && applied >= commands / 2) {
@@ -159,6 +167,15 @@ TEST_P(LedgerProperty, RandomCommandsGiveEqualHashesSnapshotsAndHoldTheInvariant
     }
   }
   ASSERT_TRUE(d != nullptr);
+  // The generator reaches the interesting outcomes (else the test would prove little).
+  for (RC code : {RC::ok, RC::exists, RC::exists_with_different_fields, RC::account_not_found,
+                  RC::ledger_mismatch, RC::exceeds_credits, RC::exceeds_debits, RC::overflow,
+                  RC::pending_already_posted, RC::pending_already_voided, RC::pending_expired,
+                  RC::linked_event_failed, RC::linked_event_chain_open, RC::amount_must_not_be_zero,
+                  RC::accounts_must_be_different, RC::version_mismatch, RC::not_found,
+                  RC::malformed_command}) {
+    EXPECT_GT(seen[code], 0u) << "never saw " << ResultCodeName(code);
+  }
   EXPECT_EQ(a->StateHash(), b->StateHash());
   EXPECT_EQ(a->StateHash(), d->StateHash());
   EXPECT_GT(a->account_count(), 50u);

@@ -146,6 +146,21 @@ TEST_F(LedgerTransfers, VoidReleasesTheReservation) {
   ExpectInvariant();
 }
 
+TEST_F(LedgerTransfers, RetriedPostAnswersExistsAndPostsOnce) {
+  EXPECT_EQ(h.Transfer(PendingT(100, 1, 2, 50)), RC::ok);
+  EXPECT_EQ(h.Transfer(PostT(101, 100, 20)), RC::ok);
+  EXPECT_EQ(h.Transfer(PostT(101, 100, 20)), RC::exists);
+  EXPECT_EQ(h.Transfer(PostT(101, 100, 30)), RC::exists_with_different_fields);
+  EXPECT_EQ(h.Transfer(VoidT(101, 100)), RC::exists_with_different_fields);
+  EXPECT_EQ(h.GetAccount(1).debits_posted, 20u);
+  ExpectInvariant();
+}
+
+TEST_F(LedgerTransfers, TimeoutPastTheEndOfTimeIsOverflow) {
+  EXPECT_EQ(h.Transfer(PendingT(100, 1, 2, 5, std::numeric_limits<uint64_t>::max())), RC::overflow);
+  EXPECT_EQ(h.GetAccount(1).debits_pending, 0u);
+}
+
 TEST_F(LedgerTransfers, PostOrVoidOfUnknownOrPlainTransfer) {
   EXPECT_EQ(h.Transfer(PostT(101, 999)), RC::pending_not_found);
   EXPECT_EQ(h.Transfer(Plain(100, 1, 2, 5)), RC::ok);
