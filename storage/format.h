@@ -25,6 +25,7 @@
 #include "paxos/hash.h"
 #include "paxos/status.h"
 #include "paxos/types.h"
+#include "storage/ledger/ledger_column_families.h"
 
 namespace synod::storage {
 
@@ -36,13 +37,9 @@ inline constexpr std::string_view kMetaFamily = "meta";
 inline constexpr std::string_view kAcceptorFamily = "acceptor";
 inline constexpr std::string_view kDecidedFamily = "decided";
 inline constexpr std::string_view kSnapshotFamily = "snapshot";
-// Column families of the ledger state machine (storage/ledger), opened in the same database so
-// that applying a batch and advancing applied_slot share one WriteBatch.
-inline constexpr std::string_view kLedgerKvFamily = "ledger_kv";
-inline constexpr std::string_view kLedgerAccountsFamily = "ledger_accounts";
-inline constexpr std::string_view kLedgerTransfersFamily = "ledger_transfers";
-inline constexpr std::string_view kLedgerAccountTransfersFamily = "ledger_account_transfers";
-inline constexpr std::string_view kLedgerMetaFamily = "ledger_meta";
+// Column families of the ledger state machine (named in storage/ledger), opened in the same
+// database so that applying a batch and advancing applied_slot share one WriteBatch.
+inline constexpr std::string_view kLedgerMetaFamily = ledger::kCfLedgerMeta;
 
 // Every family of format version 1, "default" first (RocksDB requires it).
 inline constexpr std::array<std::string_view, 10> kAllFamilies = {"default",
@@ -50,11 +47,11 @@ inline constexpr std::array<std::string_view, 10> kAllFamilies = {"default",
                                                                   kAcceptorFamily,
                                                                   kDecidedFamily,
                                                                   kSnapshotFamily,
-                                                                  kLedgerKvFamily,
-                                                                  kLedgerAccountsFamily,
-                                                                  kLedgerTransfersFamily,
-                                                                  kLedgerAccountTransfersFamily,
-                                                                  kLedgerMetaFamily};
+                                                                  ledger::kLedgerColumnFamilies[0],
+                                                                  ledger::kLedgerColumnFamilies[1],
+                                                                  ledger::kLedgerColumnFamilies[2],
+                                                                  ledger::kLedgerColumnFamilies[3],
+                                                                  ledger::kLedgerColumnFamilies[4]};
 
 // The identity of a data dir (table NodeMeta).
 struct NodeMeta {
