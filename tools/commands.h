@@ -9,5 +9,6 @@ namespace synod::tools {
 
 void AddSimCommand(CLI::App& app, int* rc);
 void AddNodeCommand(CLI::App& app, int* rc);
+void AddLocalCommand(CLI::App& app, int* rc);
 
 }  // namespace synod::tools

@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   int rc = 0;
   synod::tools::AddSimCommand(app, &rc);
   synod::tools::AddNodeCommand(app, &rc);
+  synod::tools::AddLocalCommand(app, &rc);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
