@@ -9,6 +9,9 @@ namespace synod::tools {
 
 void AddSimCommand(CLI::App& app, int* rc);
 void AddNodeCommand(CLI::App& app, int* rc);
+void AddKvCommand(CLI::App& app, int* rc);
+void AddLedgerCommands(CLI::App& app, int* rc);
+void AddStatusCommands(CLI::App& app, int* rc);
 void AddLocalCommand(CLI::App& app, int* rc);
 
 }  // namespace synod::tools

@@ -56,3 +56,40 @@ void AddClientFlags(CLI::App* cmd, ClientFlags* flags) {
 }
 
 }  // namespace synod::tools
+
+#include "client/client.h"
+
+namespace synod::tools {
+
+bool Execute(const ClientFlags& flags, std::string payload, ledger::DecodedResult* out, int* rc) {
+  client::ClientOptions o;
+  if (!ResolveCluster(flags.cluster, &o.cluster)) return (*rc = kExitUsage), false;
+  o.timeout_ms = flags.timeout_ms;
+  o.retry_ms = std::min(1000, std::max(100, flags.timeout_ms / 5));
+  auto c = client::Client::Connect(std::move(o));
+  if (!c.ok()) return (*rc = Fail(kExitFailure, c.status().message())), false;
+  auto bytes = c.value()->Execute(std::move(payload));
+  if (!bytes.ok()) {
+    *rc = Fail(kExitFailure, "cluster " + c.value()->cluster().ToString() +
+                                 " unreachable: " + bytes.status().message());
+    return false;
+  }
+  auto decoded = ledger::DecodeResult(bytes.value());
+  if (!decoded.ok()) {
+    *rc = Fail(kExitFailure, "bad answer from the cluster: " + decoded.status().ToString());
+    return false;
+  }
+  *out = std::move(decoded.value());
+  return true;
+}
+
+nlohmann::json IdJson(unsigned __int128 v) {
+  if (v <= UINT64_MAX) return static_cast<uint64_t>(v);
+  return ledger::IdToString(v);
+}
+
+void Print(const ClientFlags& flags, const nlohmann::json& j, const std::string& human) {
+  std::printf("%s\n", flags.json ? j.dump().c_str() : human.c_str());
+}
+
+}  // namespace synod::tools

@@ -35,3 +35,21 @@ struct ClientFlags {
 void AddClientFlags(CLI::App* cmd, ClientFlags* flags);
 
 }  // namespace synod::tools
+
+#include <nlohmann/json.hpp>
+
+#include "ledger/client.h"
+
+namespace synod::tools {
+
+// Sends one ledger command to the cluster and decodes the answer. On failure prints the
+// reason and returns false with *rc set (1: no answer / bad answer).
+bool Execute(const ClientFlags& flags, std::string payload, ledger::DecodedResult* out, int* rc);
+
+// An id or amount as JSON: a number when it fits in 64 bits, else a string of digits.
+nlohmann::json IdJson(unsigned __int128 v);
+
+// Prints `j` (with --json) or `human` (without) on one line of stdout.
+void Print(const ClientFlags& flags, const nlohmann::json& j, const std::string& human);
+
+}  // namespace synod::tools

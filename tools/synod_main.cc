@@ -11,6 +11,9 @@ int main(int argc, char** argv) {
   int rc = 0;
   synod::tools::AddSimCommand(app, &rc);
   synod::tools::AddNodeCommand(app, &rc);
+  synod::tools::AddKvCommand(app, &rc);
+  synod::tools::AddLedgerCommands(app, &rc);
+  synod::tools::AddStatusCommands(app, &rc);
   synod::tools::AddLocalCommand(app, &rc);
   try {
     app.parse(argc, argv);

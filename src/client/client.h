@@ -49,6 +49,7 @@ class Client {
   Result<StatusReportMsg> QueryStatus(NodeId node, bool check, int timeout_ms);
 
   uint64_t client_id() const { return options_.client_id; }
+  const net::ClusterSpec& cluster() const { return options_.cluster; }
 
  private:
   struct Pending {

@@ -87,6 +87,7 @@ Status Node::Recover() {
   config.members = options_.cluster.Ids();
   config.seed = options_.seed;
   core_ = std::make_unique<Core>(config, std::move(r));
+  role_ = core_->role();  // Log only changes from here on.
   auto transport = net::Transport::Start(options_.id, options_.cluster);
   if (!transport.ok()) return transport.status();
   transport_ = std::move(transport.value());

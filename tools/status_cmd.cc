@@ -1,0 +1,153 @@
+// `synod status` (every node's view) and `synod check` (ledger invariants + replicas agree).
+#include <chrono>
+#include <map>
+#include <thread>
+
+#include "client/client.h"
+#include "tools/commands.h"
+#include "tools/common.h"
+
+namespace synod::tools {
+namespace {
+
+using nlohmann::json;
+
+struct NodeView {
+  net::NodeAddress address;
+  bool up = false;
+  StatusReportMsg report;
+};
+
+// Asks every node of the cluster; a node that does not answer in time is "unreachable".
+bool QueryAll(const ClientFlags& f, bool check, std::vector<NodeView>* out, int* rc) {
+  client::ClientOptions o;
+  if (!ResolveCluster(f.cluster, &o.cluster)) return (*rc = kExitUsage), false;
+  auto c = client::Client::Connect(o);
+  if (!c.ok()) return (*rc = Fail(kExitFailure, c.status().message())), false;
+  out->clear();
+  const int per_node_ms = std::max(200, std::min(2000, f.timeout_ms / int(o.cluster.nodes.size())));
+  for (const net::NodeAddress& a : c.value()->cluster().nodes) {
+    NodeView v;
+    v.address = a;
+    auto r = c.value()->QueryStatus(a.id, check, per_node_ms);
+    if (r.ok()) {
+      v.up = true;
+      v.report = std::move(r.value());
+    }
+    out->push_back(std::move(v));
+  }
+  return true;
+}
+
+json StatusJson(const NodeView& v) {
+  const net::NodeAddress& a = v.address;
+  std::string address = a.host + ":" + std::to_string(a.port);
+  if (!v.up) return {{"id", a.id}, {"address", address}, {"role", "unreachable"}};
+  const StatusReportMsg& r = v.report;
+  return {{"id", a.id},
+          {"address", address},
+          {"role", r.role},
+          {"leader", r.leader},
+          {"ballot", r.ballot.ToString()},
+          {"next_slot", r.next_slot},
+          {"decided_slot", r.decided_slot},
+          {"applied_slot", r.applied_slot},
+          {"snapshot_slot", r.snapshot_slot},
+          {"state_hash", r.state_hash}};
+}
+
+int Status(const ClientFlags& f) {
+  std::vector<NodeView> views;
+  int rc = 0;
+  if (!QueryAll(f, false, &views, &rc)) return rc;
+  bool any = false;
+  for (const NodeView& v : views) {
+    any |= v.up;
+    json j = StatusJson(v);
+    std::string human = "node " + std::to_string(v.address.id) + " " +
+                        j["address"].get<std::string>() + " " + j["role"].get<std::string>();
+    if (v.up) {
+      human +=
+          " leader=" + std::to_string(v.report.leader) + " ballot=" + v.report.ballot.ToString() +
+          " next=" + std::to_string(v.report.next_slot) +
+          " decided=" + std::to_string(v.report.decided_slot) +
+          " applied=" + std::to_string(v.report.applied_slot) +
+          " snapshot=" + std::to_string(v.report.snapshot_slot) + " hash=" + v.report.state_hash;
+    }
+    Print(f, j, human);
+  }
+  return any ? kExitOk : Fail(kExitFailure, "no node of the cluster answered");
+}
+
+// Waits (bounded) until every reachable node has applied the same slot, so hashes compare.
+bool Converged(const std::vector<NodeView>& views) {
+  Slot slot = 0;
+  bool first = true;
+  for (const NodeView& v : views) {
+    if (!v.up) continue;
+    if (!first && v.report.applied_slot != slot) return false;
+    slot = v.report.applied_slot;
+    first = false;
+  }
+  return true;
+}
+
+int Check(const ClientFlags& f) {
+  std::vector<NodeView> views;
+  int rc = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(f.timeout_ms);
+  do {
+    if (!QueryAll(f, true, &views, &rc)) return rc;
+    if (Converged(views)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  } while (std::chrono::steady_clock::now() < deadline);
+  // Compare state hashes among nodes at the same applied slot (the most advanced one).
+  std::map<Slot, std::vector<const NodeView*>> by_slot;
+  std::vector<std::string> violations;
+  for (const NodeView& v : views) {
+    if (!v.up) continue;
+    by_slot[v.report.applied_slot].push_back(&v);
+    for (const std::string& why : v.report.violations) {
+      violations.push_back("node " + std::to_string(v.address.id) + ": " + why);
+    }
+  }
+  if (by_slot.empty()) return Fail(kExitFailure, "no node of the cluster answered");
+  const auto& [slot, nodes] = *by_slot.rbegin();
+  bool agree = true;
+  for (const NodeView* v : nodes) agree &= v->report.state_hash == nodes.front()->report.state_hash;
+  bool invariants = true;
+  for (const NodeView& v : views) invariants &= !v.up || v.report.invariants_ok;
+  const bool ok = agree && invariants && Converged(views);
+  json ledgers = json::parse(nodes.front()->report.ledgers_json, nullptr, false);
+  if (ledgers.is_discarded()) ledgers = json::array();
+  json j = {{"ok", ok},
+            {"ledgers", ledgers},
+            {"state_hash_agree", agree},
+            {"applied_slot", slot},
+            {"nodes_checked", nodes.size()},
+            {"violations", violations}};
+  std::string human = std::string(ok ? "ok" : "NOT OK") + ": invariants " +
+                      (invariants ? "hold" : "broken") + ", state hashes " +
+                      (agree ? "agree" : "differ") + " at applied slot " + std::to_string(slot) +
+                      " on " + std::to_string(nodes.size()) + " node(s)";
+  for (const std::string& v : violations) human += "\n  " + v;
+  Print(f, j, human);
+  return ok ? kExitOk : kExitFailure;
+}
+
+}  // namespace
+
+void AddStatusCommands(CLI::App& app, int* rc) {
+  auto sf = std::make_shared<ClientFlags>();
+  sf->timeout_ms = 3000;
+  CLI::App* status = app.add_subcommand("status", "Every node: role, leader, ballot, slots, hash");
+  AddClientFlags(status, sf.get());
+  status->callback([sf, rc] { *rc = Status(*sf); });
+  auto cf = std::make_shared<ClientFlags>();
+  cf->timeout_ms = 5000;
+  CLI::App* check = app.add_subcommand("check", "Ledger invariants and replica agreement");
+  AddClientFlags(check, cf.get());
+  check->callback([cf, rc] { *rc = Check(*cf); });
+}
+
+}  // namespace synod::tools
