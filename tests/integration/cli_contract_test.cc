@@ -48,7 +48,8 @@ TEST_F(CliContract, KvPutGetCasScanDelete) {
   EXPECT_GT(v2, v1) << cas;
 
   // A cas on a stale version fails and reports the current one; the cluster answered.
-  CliResult stale = cluster_.Cli({"kv", "cas", "fruit/apple", std::to_string(v1), "blue", "--json"});
+  CliResult stale =
+      cluster_.Cli({"kv", "cas", "fruit/apple", std::to_string(v1), "blue", "--json"});
   EXPECT_NE(stale.exit_code, kUsage) << stale.Describe();
   EXPECT_NE(stale.exit_code, kNotFound) << stale.Describe();
   json bad = stale.First();
@@ -122,8 +123,7 @@ TEST_F(CliContract, AccountsAndTransfers) {
             "ok");
   json pending = Run({"account", "get", "1001"});
   EXPECT_EQ(U64(pending["debits_pending"]), 50u) << pending;
-  EXPECT_EQ(transfer({"transfer", "post", "5004", "--pending-id", "5003", "--amount", "30"}),
-            "ok");
+  EXPECT_EQ(transfer({"transfer", "post", "5004", "--pending-id", "5003", "--amount", "30"}), "ok");
   EXPECT_EQ(transfer({"transfer", "create", "5005", "--debit", "1001", "--credit", "1002",
                       "--amount", "20", "--ledger", "7", "--pending"}),
             "ok");

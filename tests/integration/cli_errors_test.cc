@@ -47,9 +47,10 @@ TEST(CliErrors, UnreachableClusterFailsWithinTheTimeout) {
   for (size_t i = 0; i < 3; ++i) {
     spec += (i ? "," : "") + std::to_string(i + 1) + "=127.0.0.1:" + std::to_string(nobody.port(i));
   }
-  for (std::vector<std::string> cmd :
-       {std::vector<std::string>{"kv", "put", "k", "v"}, {"kv", "get", "k"},
-        {"account", "create", "1", "--ledger", "1"}, {"transfer", "get", "1"}}) {
+  for (std::vector<std::string> cmd : {std::vector<std::string>{"kv", "put", "k", "v"},
+                                       {"kv", "get", "k"},
+                                       {"account", "create", "1", "--ledger", "1"},
+                                       {"transfer", "get", "1"}}) {
     cmd.insert(cmd.end(), {"--cluster", spec, "--timeout-ms", "2000"});
     CliResult r = RunSynod(cmd, 20000);
     EXPECT_EQ(r.exit_code, kFailure) << cmd[0] << " " << cmd[1] << "\n" << r.Describe();
@@ -63,9 +64,9 @@ TEST(CliErrors, UnreachableClusterFailsWithinTheTimeout) {
 }
 
 TEST(CliErrors, BadClusterSpecIsAUsageError) {
-  for (const std::string& spec :
+  for (const std::string spec :
        {"nonsense", "1=127.0.0.1", "1=127.0.0.1:99999", "0=127.0.0.1:7101",
-        "1=127.0.0.1:7101,1=127.0.0.1:7102", "x=127.0.0.1:7101", "1=:7101", ""}) {
+        "1=127.0.0.1:7101,1=127.0.0.1:7102", "x=127.0.0.1:7101", "1=:7101"}) {
     CliResult r = RunSynod({"kv", "get", "k", "--cluster", spec, "--timeout-ms", "1000"}, 20000);
     EXPECT_EQ(r.exit_code, kUsage) << "spec '" << spec << "'\n" << r.Describe();
     EXPECT_FALSE(r.err.empty()) << "spec '" << spec << "'\n" << r.Describe();

@@ -160,8 +160,8 @@ PortLease::PortLease(size_t count, bool consecutive) {
   std::mt19937 rng(std::random_device{}());
   std::uniform_int_distribution<int> pick(kPortFirst, kPortLast - static_cast<int>(count));
   for (int attempt = 0; ports_.size() < count && attempt < 10000; ++attempt) {
-    const uint16_t port = consecutive && !ports_.empty() ? ports_.back() + 1
-                                                         : static_cast<uint16_t>(pick(rng));
+    const uint16_t port =
+        consecutive && !ports_.empty() ? ports_.back() + 1 : static_cast<uint16_t>(pick(rng));
     bool taken = false;
     for (uint16_t p : ports_) taken |= p == port;
     const std::string lock = std::string(kPortLockDir) + "/" + std::to_string(port) + ".lock";
@@ -195,8 +195,8 @@ TestCluster::TestCluster(ClusterOptions options) : options_(options), ports_(opt
   SYNOD_CHECK(::mkdtemp(t.data()) != nullptr);
   dir_ = t;
   for (size_t i = 0; i < options_.nodes; ++i) {
-    spec_text_ += (i ? "," : "") + std::to_string(i + 1) + "=127.0.0.1:" +
-                  std::to_string(ports_.port(i));
+    spec_text_ +=
+        (i ? "," : "") + std::to_string(i + 1) + "=127.0.0.1:" + std::to_string(ports_.port(i));
   }
   spec_ = net::ClusterSpec::Parse(spec_text_).value();
   client::ClientOptions co;
@@ -246,13 +246,20 @@ void TestCluster::StartAll() {
 void TestCluster::Start(NodeId id) {
   SYNOD_CHECK(pids_.count(id) == 0);
   fs::create_directories(dir_ + "/n" + std::to_string(id));
-  std::vector<std::string> argv_s = {SYNOD_BIN,     "node",
-                                     "--id",        std::to_string(id),
-                                     "--cluster",   spec_text_,
-                                     "--data",      DataDir(id),
-                                     "--tick-ms",   std::to_string(options_.tick_ms),
-                                     "--log-level", options_.log_level,
-                                     "--snapshot-every", std::to_string(options_.snapshot_every)};
+  std::vector<std::string> argv_s = {SYNOD_BIN,
+                                     "node",
+                                     "--id",
+                                     std::to_string(id),
+                                     "--cluster",
+                                     spec_text_,
+                                     "--data",
+                                     DataDir(id),
+                                     "--tick-ms",
+                                     std::to_string(options_.tick_ms),
+                                     "--log-level",
+                                     options_.log_level,
+                                     "--snapshot-every",
+                                     std::to_string(options_.snapshot_every)};
   std::vector<std::string> env_s = {"PATH=/usr/bin:/bin", "HOME=" + dir_};
   std::vector<char*> argv = CStrings(argv_s), envp = CStrings(env_s);
   int log_fd = ::open(LogPath(id).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -376,9 +383,9 @@ std::string TestCluster::DescribeStatus(std::vector<NodeId> ids) {
       continue;
     }
     out += "  node " + std::to_string(id) + ": " + s->role + " leader " +
-           std::to_string(s->leader) + " decided " + std::to_string(s->decided_slot) +
-           " applied " + std::to_string(s->applied_slot) + " snapshot " +
-           std::to_string(s->snapshot_slot) + " hash " + s->state_hash + "\n";
+           std::to_string(s->leader) + " decided " + std::to_string(s->decided_slot) + " applied " +
+           std::to_string(s->applied_slot) + " snapshot " + std::to_string(s->snapshot_slot) +
+           " hash " + s->state_hash + "\n";
   }
   return out;
 }

@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <csignal>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -40,7 +41,7 @@ struct CliResult {
   double seconds = 0;
   // stdout parsed as one JSON object per line (lines that are not JSON are skipped).
   std::vector<json> Json() const;
-  json First() const;  // The first JSON line, or null.
+  json First() const;            // The first JSON line, or null.
   std::string Describe() const;  // For assertion messages.
 };
 

@@ -68,8 +68,8 @@ TEST(Failover, KilledLeaderIsReplacedWithin3sAndCatchesUpAfterRestart) {
   EXPECT_EQ(hashes.size(), 1u) << status.Describe();
   EXPECT_EQ(applied.size(), 1u) << status.Describe();
   // And the restarted node answers reads with what was written while it was down.
-  auto get = cluster.NewClient(10000, 200, {old_leader})
-                 ->Execute(ledger::EncodeKvGet("while-down/99"));
+  auto get =
+      cluster.NewClient(10000, 200, {old_leader})->Execute(ledger::EncodeKvGet("while-down/99"));
   ASSERT_TRUE(get.ok()) << get.status().ToString();
   auto item = ledger::DecodeResult(get.value());
   ASSERT_TRUE(item.ok()) << item.status().ToString();

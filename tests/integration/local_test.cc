@@ -65,8 +65,8 @@ std::string ReadLine(const std::string& path) {
 
 TEST(Local, UpStatusDown) {
   LocalCluster local;
-  CliResult up = local.Run({"local", "up", "--nodes", "3", "--port", local.port(), "--data",
-                            local.data(), "--json"});
+  CliResult up = local.Run(
+      {"local", "up", "--nodes", "3", "--port", local.port(), "--data", local.data(), "--json"});
   ASSERT_EQ(up.exit_code, 0) << up.Describe();
   std::printf("local up took %.2f s\n", up.seconds);
   json j = up.First();
@@ -125,9 +125,7 @@ TEST(Local, DownNeverSignalsAProcessThatIsNotItsNode) {
     ::execl("/bin/sleep", "sleep", "30", nullptr);
     _exit(127);
   }
-  {
-    std::ofstream(local.data() + "/n1/pid") << bystander << "\n";
-  }
+  { std::ofstream(local.data() + "/n1/pid") << bystander << "\n"; }
   CliResult down = local.Run({"local", "down", "--data", local.data()});
   EXPECT_EQ(down.exit_code, 0) << down.Describe();
   EXPECT_EQ(::waitpid(bystander, nullptr, WNOHANG), 0) << "down killed an unrelated process";

@@ -28,8 +28,7 @@ std::string ReadFile(const std::string& path) {
 
 // Creates accounts [first, first + count) on `ledger_id` in commands of `per_command`
 // accounts, all in flight at once; every account must come back "ok".
-void CreateAccounts(client::Client& client, ledger::Id128 first, size_t count,
-                    size_t per_command) {
+void CreateAccounts(client::Client& client, ledger::Id128 first, size_t count, size_t per_command) {
   std::map<uint64_t, size_t> sizes;  // request id -> accounts in it
   for (size_t done = 0; done < count; done += per_command) {
     std::vector<ledger::AccountSpec> batch;
