@@ -50,7 +50,16 @@ struct BodyEncoder {
   std::pair<w::Body, fb::Offset<void>> operator()(const WelcomeMsg& m) {
     auto snapshot = Bytes(fbb, m.snapshot.data ? std::string_view(*m.snapshot.data) : "");
     auto decisions = ToWire(fbb, m.decisions);
-    return {w::Body::Welcome, w::CreateWelcome(fbb, m.snapshot.slot, snapshot, decisions).Union()};
+    return {w::Body::Welcome,
+            w::CreateWelcome(fbb, m.snapshot.slot, snapshot, decisions, m.snapshot_bytes).Union()};
+  }
+  std::pair<w::Body, fb::Offset<void>> operator()(const SnapshotFetchMsg& m) {
+    return {w::Body::SnapshotFetch, w::CreateSnapshotFetch(fbb, m.slot, m.offset).Union()};
+  }
+  std::pair<w::Body, fb::Offset<void>> operator()(const SnapshotChunkMsg& m) {
+    auto data = Bytes(fbb, m.data);
+    return {w::Body::SnapshotChunk,
+            w::CreateSnapshotChunk(fbb, m.slot, m.offset, m.total, data).Union()};
   }
   std::pair<w::Body, fb::Offset<void>> operator()(const InvokeMsg& m) {
     return {w::Body::Invoke, w::CreateInvoke(fbb, ToWire(fbb, m.command)).Union()};
@@ -212,8 +221,24 @@ Body Converter::Convert(const w::Envelope* e) {
     case w::Body::Welcome: {
       auto* m = e->body_as_Welcome();
       Snapshot snap{m->snapshot_slot(), nullptr};
-      if (snap.slot > 0) snap.data = std::make_shared<const std::string>(Convert(m->snapshot()));
-      return WelcomeMsg{snap, Convert(m->decisions())};
+      // A snapshot sent apart (snapshot_bytes > 0) has no data here: the driver fetches it.
+      if (snap.slot > 0 && m->snapshot_bytes() == 0) {
+        snap.data = std::make_shared<const std::string>(Convert(m->snapshot()));
+      }
+      return WelcomeMsg{snap, Convert(m->decisions()), m->snapshot_bytes()};
+    }
+    case w::Body::SnapshotFetch: {
+      auto* m = e->body_as_SnapshotFetch();
+      return SnapshotFetchMsg{ConvertSlot(m->slot(), "snapshot slot"), m->offset()};
+    }
+    case w::Body::SnapshotChunk: {
+      auto* m = e->body_as_SnapshotChunk();
+      if (m->data() && m->data()->size() > limits::kSnapshotChunkBytes) {
+        Fail("snapshot chunk of " + std::to_string(m->data()->size()) + " bytes exceeds " +
+             std::to_string(limits::kSnapshotChunkBytes));
+      }
+      return SnapshotChunkMsg{ConvertSlot(m->slot(), "snapshot slot"), m->offset(), m->total(),
+                              Convert(m->data())};
     }
     case w::Body::Invoke:
       return InvokeMsg{Convert(e->body_as_Invoke()->command())};

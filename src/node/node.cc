@@ -11,6 +11,14 @@ namespace synod::node {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr int64_t kFetchRetryMs = 1000;
+constexpr int kFetchRetriesMax = 10;
+constexpr size_t kServedSnapshotsMax = 2;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
+      .count();
+}
 
 uint64_t WallNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -106,14 +114,13 @@ Status Node::Run(const std::atomic<bool>& stop) {
     transport_->Poll(std::max<int>(0, wait.count()), 4096, &inbound);
     Ready ready;
     for (auto& in : inbound) {
-      Envelope& e = in.envelope;
-      if (const auto* q = std::get_if<StatusQueryMsg>(&e.body)) {
-        transport_->Send({options_.id, kClientEndpoint, Report(q->check)}, in.routing_id);
-        continue;
+      if (Intercept(in, &ready)) continue;
+      if (const auto* inv = std::get_if<InvokeMsg>(&in.envelope.body)) {
+        Remember(inv->command, in.routing_id);
       }
-      if (const auto* inv = std::get_if<InvokeMsg>(&e.body)) Remember(inv->command, in.routing_id);
-      core_->Step(e, &ready);
+      core_->Step(in.envelope, &ready);
     }
+    RetryFetch();
     const auto now = Clock::now();
     if (now - next_tick > std::chrono::seconds(1)) next_tick = now;  // Stalled: don't race.
     for (; next_tick <= now; next_tick += tick) core_->Tick(WallNs(), &ready);
@@ -177,6 +184,13 @@ Status Node::MaybeSnapshot() {
 }
 
 void Node::Route(Envelope& e) {
+  if (auto* w = std::get_if<WelcomeMsg>(&e.body); w && w->snapshot.slot > 0 && w->snapshot.data) {
+    // The snapshot does not travel in the Welcome: the receiver fetches it in chunks.
+    WelcomeMsg header{Snapshot{w->snapshot.slot, nullptr}, w->decisions, w->snapshot.data->size()};
+    served_[w->snapshot.slot] = w->snapshot.data;
+    while (served_.size() > kServedSnapshotsMax) served_.erase(served_.begin());
+    return transport_->Send({e.from, e.to, std::move(header)});
+  }
   if (e.to != kClientEndpoint) return transport_->Send(e);
   const auto* reply = std::get_if<InvokedMsg>(&e.body);
   if (reply == nullptr) return;
@@ -184,6 +198,95 @@ void Node::Route(Envelope& e) {
   if (it == waiting_.end()) return;
   transport_->Send(e, it->second);
   waiting_.erase(it);
+}
+
+// Messages for the driver itself: status queries and the snapshot transfer.
+bool Node::Intercept(const net::Transport::Inbound& in, Ready* ready) {
+  const Envelope& e = in.envelope;
+  if (const auto* q = std::get_if<StatusQueryMsg>(&e.body)) {
+    transport_->Send({options_.id, kClientEndpoint, Report(q->check)}, in.routing_id);
+    return true;
+  }
+  if (e.from == kClientEndpoint) return false;
+  if (const auto* w = std::get_if<WelcomeMsg>(&e.body); w && w->snapshot_bytes > 0) {
+    StartFetch(e.from, *w, ready);
+    return true;
+  }
+  if (const auto* f = std::get_if<SnapshotFetchMsg>(&e.body)) {
+    ServeChunk(e.from, *f);
+    return true;
+  }
+  if (const auto* c = std::get_if<SnapshotChunkMsg>(&e.body)) {
+    OnChunk(e.from, *c, ready);
+    return true;
+  }
+  return false;
+}
+
+void Node::StartFetch(NodeId from, WelcomeMsg welcome, Ready* ready) {
+  const Slot slot = welcome.snapshot.slot;
+  if (fetch_ && fetch_->welcome.snapshot.slot >= slot) return;  // Already on it.
+  if (core_->joined() && slot < core_->replica().slot_next()) {
+    // We are past that snapshot: only the decisions can help.
+    welcome.snapshot = Snapshot{};
+    welcome.snapshot_bytes = 0;
+    return core_->Step({from, options_.id, std::move(welcome)}, ready);
+  }
+  if (welcome.snapshot_bytes > storage::kInlineSnapshotBytesMax) {
+    spdlog::error("node {}: refusing a {}-byte snapshot from node {} (limit {})", options_.id,
+                  welcome.snapshot_bytes, from, storage::kInlineSnapshotBytesMax);
+    return;
+  }
+  spdlog::info("node {} fetching the snapshot at slot {} ({} bytes) from node {}", options_.id,
+               slot, welcome.snapshot_bytes, from);
+  fetch_ = Fetch{from, std::move(welcome), {}, 0, 0};
+  fetch_->data.reserve(fetch_->welcome.snapshot_bytes);
+  RequestChunk();
+}
+
+void Node::RequestChunk() {
+  fetch_->requested_ms = NowMs();
+  SnapshotFetchMsg m{fetch_->welcome.snapshot.slot, fetch_->data.size()};
+  transport_->Send({options_.id, fetch_->from, m});
+}
+
+void Node::RetryFetch() {
+  if (!fetch_ || NowMs() - fetch_->requested_ms < kFetchRetryMs) return;
+  if (++fetch_->retries > kFetchRetriesMax) {
+    spdlog::warn("node {}: snapshot fetch from node {} gave up", options_.id, fetch_->from);
+    fetch_.reset();  // The core asks again (Join or Catchup) and a new Welcome restarts it.
+    return;
+  }
+  RequestChunk();
+}
+
+void Node::OnChunk(NodeId from, const SnapshotChunkMsg& c, Ready* ready) {
+  if (!fetch_ || from != fetch_->from || c.slot != fetch_->welcome.snapshot.slot) return;
+  if (c.total != fetch_->welcome.snapshot_bytes) {
+    spdlog::warn("node {}: node {} no longer has the snapshot at slot {}", options_.id, from,
+                 c.slot);
+    fetch_.reset();
+    return;
+  }
+  if (c.offset != fetch_->data.size() || c.data.empty()) return;  // A duplicate or stale chunk.
+  fetch_->data += c.data;
+  fetch_->retries = 0;
+  if (fetch_->data.size() < c.total) return RequestChunk();
+  WelcomeMsg welcome = std::move(fetch_->welcome);
+  welcome.snapshot.data = std::make_shared<const std::string>(std::move(fetch_->data));
+  welcome.snapshot_bytes = 0;
+  fetch_.reset();
+  core_->Step({from, options_.id, std::move(welcome)}, ready);
+}
+
+void Node::ServeChunk(NodeId to, const SnapshotFetchMsg& f) {
+  SnapshotChunkMsg c{f.slot, f.offset, 0, {}};
+  auto it = served_.find(f.slot);
+  if (it != served_.end() && f.offset < it->second->size()) {
+    c.total = it->second->size();
+    c.data = it->second->substr(f.offset, limits::kSnapshotChunkBytes);
+  }
+  transport_->Send({options_.id, to, std::move(c)});
 }
 
 void Node::Remember(const Command& command, const std::string& routing_id) {

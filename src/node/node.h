@@ -17,6 +17,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -56,6 +57,14 @@ class Node {
   void Remember(const Command& command, const std::string& routing_id);
   StatusReportMsg Report(bool check);
   void LogRoleChange();
+  // Snapshot transfer (see node.cc): Welcomes travel without their snapshot, which the
+  // receiver then fetches in chunks of limits::kSnapshotChunkBytes.
+  bool Intercept(const net::Transport::Inbound& in, Ready* ready);
+  void StartFetch(NodeId from, WelcomeMsg welcome, Ready* ready);
+  void OnChunk(NodeId from, const SnapshotChunkMsg& chunk, Ready* ready);
+  void ServeChunk(NodeId to, const SnapshotFetchMsg& fetch);
+  void RequestChunk();
+  void RetryFetch();
 
   NodeOptions options_;
   std::unique_ptr<storage::RocksLogStore> store_;
@@ -65,6 +74,17 @@ class Node {
   // Clients waiting for an answer from this node, by (client_id, request_id).
   std::map<std::pair<uint64_t, uint64_t>, std::string> waiting_;
   std::deque<std::pair<uint64_t, uint64_t>> waiting_order_;  // Oldest first, for the bound.
+  struct Fetch {
+    NodeId from = 0;
+    WelcomeMsg welcome;  // Header and decisions; the data is assembled in `data`.
+    std::string data;
+    int64_t requested_ms = 0;
+    int retries = 0;
+  };
+  std::optional<Fetch> fetch_;
+  // Snapshots announced in our Welcomes, kept while peers may still fetch them (the core may
+  // move on to a newer one meanwhile). At most kServedSnapshotsMax.
+  std::map<Slot, std::shared_ptr<const std::string>> served_;
   Core::Role role_ = Core::Role::kLearner;
   NodeId leader_ = 0;
 };

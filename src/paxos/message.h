@@ -18,6 +18,9 @@ struct JoinMsg {};
 struct WelcomeMsg {
   Snapshot snapshot;                // slot 0: the empty initial state.
   std::vector<Decision> decisions;  // Slots after snapshot.slot, ascending.
+  // Set by a node's driver on the wire only: the snapshot's data was left out and is this
+  // big; the receiving driver fetches it in chunks before the core sees the Welcome.
+  uint64_t snapshot_bytes = 0;
 };
 struct InvokeMsg {
   Command command;
@@ -87,9 +90,22 @@ struct StatusReportMsg {
   std::vector<std::string> violations;
 };
 
-using Body = std::variant<JoinMsg, WelcomeMsg, InvokeMsg, InvokedMsg, ProposeMsg, DecisionMsg,
-                          PrepareMsg, PromiseMsg, AcceptMsg, AcceptedMsg, ActiveMsg, CatchupMsg,
-                          DecisionsMsg, StatusQueryMsg, StatusReportMsg>;
+// Snapshot transfer between drivers, in bounded chunks (the core never sees these).
+struct SnapshotFetchMsg {
+  Slot slot = 0;
+  uint64_t offset = 0;
+};
+struct SnapshotChunkMsg {
+  Slot slot = 0;
+  uint64_t offset = 0;
+  uint64_t total = 0;  // 0: the sender no longer has that snapshot.
+  std::string data;
+};
+
+using Body =
+    std::variant<JoinMsg, WelcomeMsg, InvokeMsg, InvokedMsg, ProposeMsg, DecisionMsg, PrepareMsg,
+                 PromiseMsg, AcceptMsg, AcceptedMsg, ActiveMsg, CatchupMsg, DecisionsMsg,
+                 StatusQueryMsg, StatusReportMsg, SnapshotFetchMsg, SnapshotChunkMsg>;
 
 inline constexpr NodeId kClientEndpoint = 0;  // `to`/`from` of client traffic.
 
