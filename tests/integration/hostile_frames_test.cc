@@ -174,6 +174,13 @@ TEST_F(HostileFrames, ValidFramesFromANonMember) {
   send("Decision for a far slot", DecisionMsg{huge, {huge, kStranger}, OneCommandBatch()});
   send("Welcome with a bogus snapshot",
        WelcomeMsg{Snapshot{huge, std::make_shared<const std::string>("not a snapshot")}, {}});
+  // The snapshot transfer is handled by the node's driver, before the core's member check.
+  WelcomeMsg header{Snapshot{huge, nullptr}, {}, 1000};
+  send("Welcome announcing a snapshot to fetch", header);
+  header.snapshot_bytes = uint64_t{1} << 40;
+  send("Welcome announcing a 1 TiB snapshot", header);
+  send("SnapshotFetch", SnapshotFetchMsg{1, 0});
+  send("SnapshotChunk", SnapshotChunkMsg{huge, 0, 1000, std::string(1000, 's')});
   ASSERT_TRUE(cluster_.WaitForConvergence(10000)) << cluster_.DescribeStatus();
   // The stranger's command was never applied.
   auto get = client_->Execute(ledger::EncodeKvGet("evil"));
@@ -200,6 +207,11 @@ TEST_F(HostileFrames, ClientsCannotSpeakForNodes) {
     // A Promise addressed to a client, and frames addressed to another node.
     frames.push_back({Frame(to, kClientEndpoint, PromiseMsg{{1, to}, 0, {}})});
     frames.push_back({Frame(kClientEndpoint, to + 100, InvokeMsg{Command{9, 1, "x"}})});
+    // The snapshot transfer from a client socket.
+    frames.push_back({Frame(kClientEndpoint, to, SnapshotFetchMsg{1, 0})});
+    frames.push_back({Frame(kClientEndpoint, to, SnapshotChunkMsg{1, 0, 10, "0123456789"})});
+    frames.push_back(
+        {Frame(kClientEndpoint, to, WelcomeMsg{Snapshot{1u << 30, nullptr}, {}, 1000})});
     // An Invoke whose payload is not a ledger command, and one from client id 0.
     frames.push_back({Frame(kClientEndpoint, to, InvokeMsg{Command{11, 1, "garbage payload"}})});
     frames.push_back({Frame(kClientEndpoint, to, InvokeMsg{Command{0, 0, ""}})});
