@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <thread>
 #include <zmq.hpp>
 
 #include "ledger/client.h"
@@ -107,7 +108,12 @@ class HostileFrames : public ::testing::Test {
         Batch{1, {Command{7, 1, ledger::EncodeKvPut("evil", "written by a stranger")}}});
   }
 
-  TestCluster cluster_;
+  static ClusterOptions Options() {
+    ClusterOptions o;
+    o.snapshot_every = 20;  // So that a rejoining node fetches a snapshot.
+    return o;
+  }
+  TestCluster cluster_{Options()};
   std::unique_ptr<client::Client> client_;
   zmq::context_t context_;
   int checks_ = 0;
@@ -219,6 +225,34 @@ TEST_F(HostileFrames, ClientsCannotSpeakForNodes) {
   SendToAll(frames);
   ExpectHealthy("after spoofed and misaddressed frames");
   ASSERT_TRUE(cluster_.WaitForConvergence(10000)) << cluster_.DescribeStatus();
+}
+
+// A non-member keeps announcing a snapshot to a node that was wiped and is rejoining: the
+// node must not wait for the stranger's snapshot instead of fetching its peers' one.
+TEST_F(HostileFrames, StrangerWelcomesDoNotStallARejoin) {
+  for (int i = 0; i < 60; ++i) {
+    ASSERT_TRUE(client_->Execute(ledger::EncodeKvPut("k/" + std::to_string(i), "v")).ok());
+  }
+  const NodeId leader = cluster_.WaitForLeader(5000);
+  const NodeId wiped = leader == 3 ? 2 : 3;
+  cluster_.Kill(wiped);
+  cluster_.Wipe(wiped);
+  zmq::socket_t s = Connect(wiped, net::PeerRoutingId(kStranger));
+  const std::string bogus =
+      Frame(kStranger, wiped, WelcomeMsg{Snapshot{1u << 30, nullptr}, {}, 4096});
+  const auto start = std::chrono::steady_clock::now();
+  cluster_.Start(wiped);
+  bool converged = false;
+  while (!converged && MsSince(start) < 20000) {
+    for (int i = 0; i < 10; ++i) {  // One bogus Welcome every 20 ms.
+      (void)s.send(zmq::buffer(bogus), zmq::send_flags::dontwait);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    converged = cluster_.WaitForConvergence(1);
+  }
+  std::printf("wiped node %u caught up in %.0f ms under bogus Welcomes\n", wiped, MsSince(start));
+  EXPECT_TRUE(converged) << "node " << wiped << " never caught up\n" << cluster_.DescribeStatus();
+  EXPECT_LT(MsSince(start), 10000);
 }
 
 }  // namespace
