@@ -5,14 +5,16 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -27,7 +29,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr uint16_t kPortFirst = 20000;  // Below the kernel's ephemeral range (32768 up).
 constexpr uint16_t kPortLast = 32000;
-constexpr char kPortLockDir[] = "/tmp/synod-integ-ports";
 
 bool PortFree(uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -58,6 +59,19 @@ std::vector<char*> CStrings(std::vector<std::string>& strings) {
   out.push_back(nullptr);
   return out;
 }
+
+// A temp dir removed at exit (for state shared by every CLI run of the process).
+struct TempDir {
+  explicit TempDir(const std::string& prefix) {
+    path = fs::temp_directory_path().string() + "/" + prefix + "-XXXXXX";
+    SYNOD_CHECK(::mkdtemp(path.data()) != nullptr);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  std::string path;
+};
 
 std::string TailOf(const std::string& path, size_t lines) {
   std::ifstream in(path);
@@ -99,11 +113,8 @@ CliResult RunSynod(const std::vector<std::string>& args, int kill_after_ms,
   std::vector<std::string> argv_s = {SYNOD_BIN};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   // A clean environment: no SYNOD_CLUSTER of the developer, no cluster file of `local up`.
-  static const std::string home = [] {
-    std::string t = fs::temp_directory_path().string() + "/synod-integ-home-XXXXXX";
-    if (::mkdtemp(t.data()) == nullptr) return std::string("/nonexistent");
-    return t;
-  }();
+  static const TempDir home_dir("synod-integ-home");
+  const std::string& home = home_dir.path;
   std::vector<std::string> env_s = {"PATH=/usr/bin:/bin", "HOME=" + home, "SYNOD_HOME=" + home};
   for (const std::string& e : env) {  // NAME=VALUE replaces a default of the same name.
     const std::string name = e.substr(0, e.find('=') + 1);
@@ -155,8 +166,24 @@ CliResult RunSynod(const std::vector<std::string>& args, int kill_after_ms,
 
 // ---- PortLease ------------------------------------------------------------------------------
 
+// Reserves `port` against the other test processes of this suite by binding an abstract Unix
+// socket named after it: no file is left behind, and the kernel releases it with the process.
+int ReservePort(uint16_t port) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  const std::string name = "synod-integ-port-" + std::to_string(port);
+  std::memcpy(addr.sun_path + 1, name.data(), name.size());  // sun_path[0] == 0: abstract.
+  const socklen_t len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 || !PortFree(port)) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 PortLease::PortLease(size_t count, bool consecutive) {
-  ::mkdir(kPortLockDir, 0777);
   std::mt19937 rng(std::random_device{}());
   std::uniform_int_distribution<int> pick(kPortFirst, kPortLast - static_cast<int>(count));
   for (int attempt = 0; ports_.size() < count && attempt < 10000; ++attempt) {
@@ -164,12 +191,7 @@ PortLease::PortLease(size_t count, bool consecutive) {
         consecutive && !ports_.empty() ? ports_.back() + 1 : static_cast<uint16_t>(pick(rng));
     bool taken = false;
     for (uint16_t p : ports_) taken |= p == port;
-    const std::string lock = std::string(kPortLockDir) + "/" + std::to_string(port) + ".lock";
-    int fd = taken ? -1 : ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-    if (fd >= 0 && (::flock(fd, LOCK_EX | LOCK_NB) != 0 || !PortFree(port))) {
-      ::close(fd);
-      fd = -1;
-    }
+    const int fd = taken ? -1 : ReservePort(port);
     if (fd < 0) {
       if (consecutive) {  // Start over elsewhere.
         for (int held : lock_fds_) ::close(held);
@@ -185,7 +207,7 @@ PortLease::PortLease(size_t count, bool consecutive) {
 }
 
 PortLease::~PortLease() {
-  for (int fd : lock_fds_) ::close(fd);  // Lock files stay (empty); removing them would race.
+  for (int fd : lock_fds_) ::close(fd);
 }
 
 // ---- TestCluster ----------------------------------------------------------------------------

@@ -1,10 +1,10 @@
 // TestCluster: real `synod node` processes on 127.0.0.1 for the integration tests.
 //
 // It picks free ports below 32768 (bind-tested, and reserved against the other test processes
-// of this suite by an flock on /tmp/synod-integ-ports/<port>.lock), makes one temp dir with a
-// data dir per node, starts nodes with fork/exec of the synod binary (SYNOD_BIN, set by CMake),
-// and can SIGKILL, SIGTERM, restart and wipe each of them. It also runs `synod` CLI commands,
-// capturing stdout, stderr, the exit code and the wall time.
+// of this suite by binding the abstract Unix socket "synod-integ-port-<port>"), makes one temp dir
+// with a data dir per node, starts nodes with fork/exec of the synod binary (SYNOD_BIN, set by
+// CMake), and can SIGKILL, SIGTERM, restart and wipe each of them. It also runs `synod` CLI
+// commands, capturing stdout, stderr, the exit code and the wall time.
 //
 // Cleanup is by pid and unconditional: the destructor SIGKILLs and reaps every node it started
 // and removes the temp dir, also when a test assertion failed. Every child also has
