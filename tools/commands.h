@@ -12,6 +12,8 @@ void AddNodeCommand(CLI::App& app, int* rc);
 void AddKvCommand(CLI::App& app, int* rc);
 void AddLedgerCommands(CLI::App& app, int* rc);
 void AddStatusCommands(CLI::App& app, int* rc);
+void AddLoadCommand(CLI::App& app, int* rc);
+void AddDemoCommand(CLI::App& app, int* rc);
 void AddLocalCommand(CLI::App& app, int* rc);
 
 }  // namespace synod::tools

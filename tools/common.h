@@ -52,4 +52,8 @@ nlohmann::json IdJson(unsigned __int128 v);
 // Prints `j` (with --json) or `human` (without) on one line of stdout.
 void Print(const ClientFlags& flags, const nlohmann::json& j, const std::string& human);
 
+// `synod check`: the invariant check on every node and state hashes compared at a common
+// applied slot. Fills *out with the contract's JSON; returns the exit code (0 ok, 1 not ok).
+int CheckCluster(const ClientFlags& flags, nlohmann::json* out);
+
 }  // namespace synod::tools

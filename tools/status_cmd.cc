@@ -92,7 +92,9 @@ bool Converged(const std::vector<NodeView>& views) {
   return true;
 }
 
-int Check(const ClientFlags& f) {
+}  // namespace
+
+int CheckCluster(const ClientFlags& f, nlohmann::json* out) {
   std::vector<NodeView> views;
   int rc = 0;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(f.timeout_ms);
@@ -117,22 +119,32 @@ int Check(const ClientFlags& f) {
   for (const NodeView* v : nodes) agree &= v->report.state_hash == nodes.front()->report.state_hash;
   bool invariants = true;
   for (const NodeView& v : views) invariants &= !v.up || v.report.invariants_ok;
+  if (!Converged(views)) violations.push_back("nodes did not reach a common applied slot");
   const bool ok = agree && invariants && Converged(views);
   json ledgers = json::parse(nodes.front()->report.ledgers_json, nullptr, false);
   if (ledgers.is_discarded()) ledgers = json::array();
-  json j = {{"ok", ok},
-            {"ledgers", ledgers},
-            {"state_hash_agree", agree},
-            {"applied_slot", slot},
-            {"nodes_checked", nodes.size()},
-            {"violations", violations}};
-  std::string human = std::string(ok ? "ok" : "NOT OK") + ": invariants " +
-                      (invariants ? "hold" : "broken") + ", state hashes " +
-                      (agree ? "agree" : "differ") + " at applied slot " + std::to_string(slot) +
-                      " on " + std::to_string(nodes.size()) + " node(s)";
-  for (const std::string& v : violations) human += "\n  " + v;
-  Print(f, j, human);
+  *out = {{"ok", ok},
+          {"ledgers", ledgers},
+          {"state_hash_agree", agree},
+          {"applied_slot", slot},
+          {"nodes_checked", nodes.size()},
+          {"violations", violations}};
   return ok ? kExitOk : kExitFailure;
+}
+
+namespace {
+
+int Check(const ClientFlags& f) {
+  nlohmann::json j;
+  int rc = CheckCluster(f, &j);
+  if (rc == kExitUsage || j.is_null()) return rc;
+  std::string human = std::string(j["ok"].get<bool>() ? "ok" : "NOT OK") + ": state hashes " +
+                      (j["state_hash_agree"].get<bool>() ? "agree" : "differ") +
+                      " at applied slot " + std::to_string(j["applied_slot"].get<uint64_t>()) +
+                      " on " + std::to_string(j["nodes_checked"].get<size_t>()) + " node(s)";
+  for (const auto& v : j["violations"]) human += "\n  " + v.get<std::string>();
+  Print(f, j, human);
+  return rc;
 }
 
 }  // namespace

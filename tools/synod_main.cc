@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
   synod::tools::AddKvCommand(app, &rc);
   synod::tools::AddLedgerCommands(app, &rc);
   synod::tools::AddStatusCommands(app, &rc);
+  synod::tools::AddLoadCommand(app, &rc);
+  synod::tools::AddDemoCommand(app, &rc);
   synod::tools::AddLocalCommand(app, &rc);
   try {
     app.parse(argc, argv);

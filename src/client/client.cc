@@ -72,7 +72,12 @@ uint64_t Client::Submit(std::string payload) {
 bool Client::Receive(int wait_ms, Envelope* out) {
   std::vector<zmq::pollitem_t> items;
   for (auto& s : sockets_) items.push_back({s.handle(), 0, ZMQ_POLLIN, 0});
-  if (zmq::poll(items.data(), items.size(), std::chrono::milliseconds(wait_ms)) <= 0) return false;
+  try {
+    if (zmq::poll(items.data(), items.size(), std::chrono::milliseconds(wait_ms)) <= 0)
+      return false;
+  } catch (const zmq::error_t&) {
+    return false;  // EINTR.
+  }
   for (size_t i = 0; i < items.size(); ++i) {
     if (!(items[i].revents & ZMQ_POLLIN)) continue;
     zmq::message_t msg;
@@ -142,7 +147,11 @@ Result<StatusReportMsg> Client::QueryStatus(NodeId node, bool check, int timeout
   const int64_t deadline = NowMs() + timeout_ms;
   zmq::pollitem_t item{sockets_[i].handle(), 0, ZMQ_POLLIN, 0};
   while (NowMs() < deadline) {
-    if (zmq::poll(&item, 1, std::chrono::milliseconds(deadline - NowMs())) <= 0) break;
+    try {
+      if (zmq::poll(&item, 1, std::chrono::milliseconds(deadline - NowMs())) <= 0) break;
+    } catch (const zmq::error_t&) {
+      continue;  // EINTR.
+    }
     zmq::message_t msg;
     if (!sockets_[i].recv(msg, zmq::recv_flags::dontwait)) continue;
     auto decoded = net::Decode(msg.to_string_view());

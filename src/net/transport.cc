@@ -66,7 +66,11 @@ bool Transport::Accept(const std::string& routing_id, std::string_view frame, In
 
 void Transport::Poll(int timeout_ms, size_t max_frames, std::vector<Inbound>* out) {
   zmq::pollitem_t item{router_.handle(), 0, ZMQ_POLLIN, 0};
-  if (zmq::poll(&item, 1, std::chrono::milliseconds(timeout_ms)) <= 0) return;
+  try {
+    if (zmq::poll(&item, 1, std::chrono::milliseconds(timeout_ms)) <= 0) return;
+  } catch (const zmq::error_t&) {
+    return;  // EINTR: a signal (SIGTERM) arrived; the loop checks its stop flag.
+  }
   for (size_t n = 0; n < max_frames; ++n) {
     zmq::message_t id, body;
     if (!router_.recv(id, zmq::recv_flags::dontwait)) return;

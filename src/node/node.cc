@@ -12,6 +12,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr int64_t kFetchRetryMs = 1000;
+constexpr int kTicksPerPassMax = 4;
 constexpr int kFetchRetriesMax = 10;
 constexpr size_t kServedSnapshotsMax = 2;
 
@@ -122,7 +123,9 @@ Status Node::Run(const std::atomic<bool>& stop) {
     }
     RetryFetch();
     const auto now = Clock::now();
-    if (now - next_tick > std::chrono::seconds(1)) next_tick = now;  // Stalled: don't race.
+    // After a stall (a long apply or snapshot) time skips ahead instead of being replayed as a
+    // burst of ticks: a burst would time the leader out before its waiting heartbeats are read.
+    if (now - next_tick > kTicksPerPassMax * tick) next_tick = now - kTicksPerPassMax * tick;
     for (; next_tick <= now; next_tick += tick) core_->Tick(WallNs(), &ready);
     if (Status s = Flush(ready); !s.ok()) return s;
   }

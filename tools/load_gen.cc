@@ -1,0 +1,215 @@
+#include "tools/load_gen.h"
+
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "client/client.h"
+#include "ledger/client.h"
+#include "ledger/ledger_limits.h"
+
+namespace synod::tools {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using ledger::Id128;
+
+Id128 AccountId(const LoadOptions& o, uint64_t i) { return (Id128(o.id_base) << 64) | (i + 1); }
+Id128 SourceId(const LoadOptions& o) { return AccountId(o, o.accounts); }
+
+Result<std::unique_ptr<client::Client>> Connect(const LoadOptions& o) {
+  client::ClientOptions co;
+  co.cluster = o.cluster;
+  co.timeout_ms = o.timeout_ms;
+  return client::Client::Connect(std::move(co));
+}
+
+// Sends one command and checks every event came back ok (or `exists`, for a rerun).
+Status ExecuteAllOk(client::Client& c, std::string payload, const char* what) {
+  auto bytes = c.Execute(std::move(payload));
+  if (!bytes.ok()) return bytes.status();
+  auto r = ledger::DecodeResult(bytes.value());
+  if (!r.ok()) return r.status();
+  for (auto code : r.value().event_codes) {
+    if (code != ledger::ResultCode::ok && code != ledger::ResultCode::exists) {
+      return Status::Aborted(std::string(what) + " failed: " + ledger::ResultCodeName(code));
+    }
+  }
+  return Status::Ok();
+}
+
+struct Shared {
+  std::mutex mu;
+  LoadReport report;
+  std::vector<double> latencies_ms;
+  std::atomic<uint64_t> done{0};
+  std::atomic<uint64_t> issued{0};
+  Status error;
+};
+
+std::string BuildTransfers(const LoadOptions& o, std::mt19937_64& rng, uint64_t thread,
+                           uint64_t* counter, uint32_t n) {
+  std::vector<ledger::TransferSpec> ts(n);
+  for (auto& t : ts) {
+    uint64_t a = rng() % o.accounts, b = rng() % (o.accounts - 1);
+    if (b >= a) ++b;
+    t.id = (Id128(o.id_base + 1) << 64) | (thread << 40) | ++*counter;
+    t.debit = AccountId(o, a);
+    t.credit = AccountId(o, b);
+    t.amount = 1 + rng() % 10;
+    t.ledger = o.ledger;
+    t.code = 1;
+  }
+  return ledger::EncodeCreateTransfers(ts);
+}
+
+std::string BuildKv(const LoadOptions& o, std::mt19937_64& rng, const std::string& value) {
+  const std::string key = "load-" + std::to_string(rng() % 10000);
+  return o.kind == "kv-get" ? ledger::EncodeKvGet(key) : ledger::EncodeKvPut(key, value);
+}
+
+void Session(const LoadOptions& o, uint64_t thread, Shared* shared, Clock::time_point start) {
+  auto c = Connect(o);
+  if (!c.ok()) {
+    std::lock_guard<std::mutex> lock(shared->mu);
+    shared->error = c.status();
+    return;
+  }
+  std::mt19937_64 rng(o.seed * 1000003 + thread);
+  const std::string value(o.value_size, 'v');
+  const bool transfers = o.kind == "transfer";
+  const uint32_t per_request = transfers ? o.batch : 1;
+  uint64_t counter = 0;
+  LoadReport local;
+  std::vector<double> latencies;
+  while (!(o.stop && o.stop->load())) {
+    if (o.duration_s > 0) {
+      if (std::chrono::duration<double>(Clock::now() - start).count() >= o.duration_s) break;
+    } else if (shared->issued.fetch_add(per_request) >= o.transfers) {
+      break;
+    }
+    std::string payload =
+        transfers ? BuildTransfers(o, rng, thread, &counter, per_request) : BuildKv(o, rng, value);
+    const auto t0 = Clock::now();
+    auto bytes = c.value()->Execute(std::move(payload));
+    latencies.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    ++local.requests;
+    if (!bytes.ok()) {
+      ++local.errors;
+      continue;
+    }
+    auto r = ledger::DecodeResult(bytes.value());
+    if (!r.ok()) {
+      ++local.errors;
+      continue;
+    }
+    const auto& codes = r.value().event_codes;
+    auto count = [&](ledger::ResultCode code) {
+      ++local.operations;
+      if (code == ledger::ResultCode::ok)
+        ++local.ok;
+      else
+        ++local.failed[ledger::ResultCodeName(code)];
+    };
+    if (transfers) {
+      for (auto code : codes) count(code);
+    } else {
+      count(r.value().code);
+    }
+    shared->done.fetch_add(transfers ? codes.size() : 1);
+  }
+  std::lock_guard<std::mutex> lock(shared->mu);
+  LoadReport& total = shared->report;
+  total.operations += local.operations;
+  total.ok += local.ok;
+  total.requests += local.requests;
+  total.errors += local.errors;
+  for (auto& [code, n] : local.failed) total.failed[code] += n;
+  shared->latencies_ms.insert(shared->latencies_ms.end(), latencies.begin(), latencies.end());
+}
+
+double Percentile(std::vector<double>& v, double p) {
+  if (v.empty()) return 0;
+  size_t rank = static_cast<size_t>(p * (v.size() - 1) + 0.5);  // Nearest rank.
+  std::nth_element(v.begin(), v.begin() + rank, v.end());
+  return v[rank];
+}
+
+}  // namespace
+
+Status PrepareAccounts(const LoadOptions& o) {
+  auto c = Connect(o);
+  if (!c.ok()) return c.status();
+  if (o.kind != "transfer") {
+    if (o.kind != "kv-get") return Status::Ok();
+    for (uint64_t k = 0; k < 10000; k += 1) {  // Keys for the reads to find.
+      auto r = c.value()->Execute(
+          ledger::EncodeKvPut("load-" + std::to_string(k), std::string(o.value_size, 'v')));
+      if (!r.ok()) return r.status();
+    }
+    return Status::Ok();
+  }
+  const uint64_t step = ledger::limits::kEventsPerCommandMax;
+  for (uint64_t first = 0; first <= o.accounts; first += step) {
+    std::vector<ledger::AccountSpec> accounts;
+    for (uint64_t i = first; i <= o.accounts && i < first + step; ++i) {
+      accounts.push_back({AccountId(o, i), o.ledger, 1, 0});
+    }
+    if (Status s = ExecuteAllOk(*c.value(), ledger::EncodeCreateAccounts(accounts), "accounts");
+        !s.ok()) {
+      return s;
+    }
+  }
+  for (uint64_t first = 0; first < o.accounts; first += step) {
+    std::vector<ledger::TransferSpec> funding;
+    for (uint64_t i = first; i < o.accounts && i < first + step; ++i) {
+      ledger::TransferSpec t;
+      t.id = (Id128(o.id_base + 2) << 64) | (i + 1);
+      t.debit = SourceId(o);
+      t.credit = AccountId(o, i);
+      t.amount = 1000000;
+      t.ledger = o.ledger;
+      t.code = 1;
+      funding.push_back(t);
+    }
+    if (Status s = ExecuteAllOk(*c.value(), ledger::EncodeCreateTransfers(funding), "funding");
+        !s.ok()) {
+      return s;
+    }
+  }
+  return Status::Ok();
+}
+
+Result<LoadReport> RunLoad(const LoadOptions& o) {
+  if (o.kind == "transfer" && o.accounts < 2) {
+    return Status::InvalidArgument("--accounts must be at least 2");
+  }
+  Shared shared;
+  const auto start = Clock::now();
+  std::vector<std::thread> threads;
+  for (uint32_t t = 0; t < o.clients; ++t)
+    threads.emplace_back(Session, std::cref(o), t, &shared, start);
+  std::atomic<bool> finished{false};
+  std::thread reporter([&] {
+    while (!finished.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      if (o.progress) {
+        o.progress(shared.done.load(), std::chrono::duration<double>(Clock::now() - start).count());
+      }
+    }
+  });
+  for (auto& t : threads) t.join();
+  finished = true;
+  reporter.join();
+  if (!shared.error.ok() && shared.report.requests == 0) return shared.error;
+  LoadReport r = shared.report;
+  r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  r.p50_ms = Percentile(shared.latencies_ms, 0.50);
+  r.p99_ms = Percentile(shared.latencies_ms, 0.99);
+  r.p999_ms = Percentile(shared.latencies_ms, 0.999);
+  return r;
+}
+
+}  // namespace synod::tools
