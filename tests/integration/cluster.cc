@@ -42,9 +42,12 @@ bool PortFree(uint16_t port) {
   return ok;
 }
 
-// Child side of fork: die with the parent, then exec. Only async-signal-safe calls.
+// Child side of fork: die with the parent, then exec. Only async-signal-safe calls. With
+// `own_group`, the child leaves the test's process group, so that signals sent to the group
+// (Ctrl-C, `timeout`) never reach it: a node is only ever signalled by its pid.
 [[noreturn]] void ExecChild(const std::vector<char*>& argv, const std::vector<char*>& envp,
-                            int in_fd, int out_fd, int err_fd) {
+                            int in_fd, int out_fd, int err_fd, bool own_group = false) {
+  if (own_group) ::setpgid(0, 0);
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   ::dup2(in_fd, 0);
   ::dup2(out_fd, 1);
@@ -289,7 +292,7 @@ void TestCluster::Start(NodeId id) {
   SYNOD_CHECK(log_fd >= 0 && null_fd >= 0);
   const pid_t pid = ::fork();
   SYNOD_CHECK(pid >= 0);
-  if (pid == 0) ExecChild(argv, envp, null_fd, log_fd, log_fd);
+  if (pid == 0) ExecChild(argv, envp, null_fd, log_fd, log_fd, /*own_group=*/true);
   ::close(log_fd);
   ::close(null_fd);
   pids_[id] = pid;

@@ -1,5 +1,6 @@
 // `kill -9` of the leader: a new leader serves writes within 3 seconds, and the old leader,
-// restarted on its data dir, catches up to the same applied slot and state hash.
+// restarted on its data dir, catches up to the same applied slot and state hash. Then the
+// second leader is killed as well, with the first one back among the survivors.
 #include <gtest/gtest.h>
 
 #include <set>
@@ -75,6 +76,17 @@ TEST(Failover, KilledLeaderIsReplacedWithin3sAndCatchesUpAfterRestart) {
   ASSERT_TRUE(item.ok()) << item.status().ToString();
   ASSERT_EQ(item.value().items.size(), 1u);
   EXPECT_EQ(item.value().items[0].value, "99");
+
+  // Once more, with the restarted node among the survivors: the second leader dies too.
+  cluster.Kill(new_leader, SIGKILL);
+  const auto killed_again = Clock::now();
+  r = client->Execute(ledger::EncodeKvPut("after-second-kill", "1"));
+  const double second_ms = MsSince(killed_again);
+  ASSERT_TRUE(r.ok()) << r.status().ToString() << "\n" << cluster.DescribeStatus();
+  std::printf("leader %u killed; first write acknowledged after %.0f ms\n", new_leader, second_ms);
+  EXPECT_LT(second_ms, 3000) << cluster.DescribeStatus();
+  cluster.Start(new_leader);
+  ASSERT_TRUE(cluster.WaitForConvergence(30000)) << cluster.DescribeStatus();
 }
 
 }  // namespace

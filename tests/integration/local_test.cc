@@ -84,7 +84,9 @@ TEST(Local, UpStatusDown) {
 
   CliResult status = local.Run({"local", "status", "--data", local.data(), "--json"});
   EXPECT_EQ(status.exit_code, 0) << status.Describe();
-  for (const json& n : status.First()["nodes"]) EXPECT_EQ(n["running"], true) << n;
+  const json listed = status.First();  // Not `First()["nodes"]`: the temporary would die.
+  ASSERT_EQ(listed["nodes"].size(), 3u) << status.Describe();
+  for (const json& n : listed["nodes"]) EXPECT_EQ(n["running"], true) << n;
 
   // Client commands find the cluster through the cluster file, without --cluster.
   CliResult put = local.Run({"kv", "put", "local", "yes", "--json"});
