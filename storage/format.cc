@@ -261,15 +261,6 @@ Result<SnapshotInfo> DecodeSnapshotRecord(std::string_view value) {
   return info;
 }
 
-uint64_t Fnv1a64(std::string_view bytes) {
-  uint64_t hash = 14695981039346656037ull;  // FNV offset basis.
-  for (char c : bytes) {
-    hash ^= static_cast<uint8_t>(c);
-    hash *= 1099511628211ull;  // FNV prime.
-  }
-  return hash;
-}
-
 std::string HexKey(std::string_view key) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;

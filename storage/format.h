@@ -22,6 +22,7 @@
 #include <string>
 #include <string_view>
 
+#include "paxos/hash.h"
 #include "paxos/status.h"
 #include "paxos/types.h"
 
@@ -106,7 +107,6 @@ Result<Decision> DecodeDecided(std::string_view key, std::string_view value);
 Result<SnapshotInfo> DecodeSnapshotRecord(std::string_view value);
 
 // FNV-1a, 64 bits: the snapshot bytes' hash in SnapshotRecord.data_hash.
-uint64_t Fnv1a64(std::string_view bytes);
 
 // Hex of a key, for error messages ("acceptor key 10000000000000002a").
 std::string HexKey(std::string_view key);

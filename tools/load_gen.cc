@@ -19,10 +19,12 @@ using ledger::Id128;
 Id128 AccountId(const LoadOptions& o, uint64_t i) { return (Id128(o.id_base) << 64) | (i + 1); }
 Id128 SourceId(const LoadOptions& o) { return AccountId(o, o.accounts); }
 
-Result<std::unique_ptr<client::Client>> Connect(const LoadOptions& o) {
+Result<std::unique_ptr<client::Client>> Connect(const LoadOptions& o,
+                                                zmq::context_t* context = nullptr) {
   client::ClientOptions co;
   co.cluster = o.cluster;
   co.timeout_ms = o.timeout_ms;
+  co.context = context;
   return client::Client::Connect(std::move(co));
 }
 
@@ -70,8 +72,9 @@ std::string BuildKv(const LoadOptions& o, std::mt19937_64& rng, const std::strin
   return o.kind == "kv-get" ? ledger::EncodeKvGet(key) : ledger::EncodeKvPut(key, value);
 }
 
-void Session(const LoadOptions& o, uint64_t thread, Shared* shared, Clock::time_point start) {
-  auto c = Connect(o);
+void Session(const LoadOptions& o, uint64_t thread, Shared* shared, Clock::time_point start,
+             zmq::context_t* context) {
+  auto c = Connect(o, context);
   if (!c.ok()) {
     std::lock_guard<std::mutex> lock(shared->mu);
     shared->error = c.status();
@@ -187,10 +190,12 @@ Result<LoadReport> RunLoad(const LoadOptions& o) {
     return Status::InvalidArgument("--accounts must be at least 2");
   }
   Shared shared;
+  zmq::context_t context(2);  // Two I/O threads serve every session.
   const auto start = Clock::now();
   std::vector<std::thread> threads;
-  for (uint32_t t = 0; t < o.clients; ++t)
-    threads.emplace_back(Session, std::cref(o), t, &shared, start);
+  for (uint32_t t = 0; t < o.clients; ++t) {
+    threads.emplace_back(Session, std::cref(o), t, &shared, start, &context);
+  }
   std::atomic<bool> finished{false};
   std::thread reporter([&] {
     while (!finished.load()) {

@@ -26,9 +26,13 @@ Result<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
     options.client_id = (uint64_t(rd()) << 32 | rd()) | 1;
   }
   std::unique_ptr<Client> c(new Client(std::move(options)));
+  if (c->options_.context == nullptr) {
+    c->own_context_ = std::make_unique<zmq::context_t>();
+    c->options_.context = c->own_context_.get();
+  }
   try {
     for (const net::NodeAddress& a : c->options_.cluster.nodes) {
-      zmq::socket_t s(c->context_, zmq::socket_type::dealer);
+      zmq::socket_t s(*c->options_.context, zmq::socket_type::dealer);
       s.set(zmq::sockopt::linger, 0);
       s.set(zmq::sockopt::reconnect_ivl, 100);
       s.connect(a.Endpoint());

@@ -28,6 +28,9 @@ struct ClientOptions {
   int timeout_ms = 10000;  // Give up on a request after this long.
   int retry_ms = 1000;     // Resend an unanswered request to another node after this long.
   uint64_t client_id = 0;  // 0: random.
+  // Shared by many sessions of one process (one I/O thread instead of one each); not owned,
+  // must outlive the Client. Null: the Client makes its own.
+  zmq::context_t* context = nullptr;
 };
 
 class Client {
@@ -65,7 +68,7 @@ class Client {
   size_t IndexOf(NodeId id) const;
 
   ClientOptions options_;
-  zmq::context_t context_;
+  std::unique_ptr<zmq::context_t> own_context_;
   std::vector<zmq::socket_t> sockets_;  // Parallel to options_.cluster.nodes.
   size_t preferred_ = 0;
   uint64_t next_request_ = 1;

@@ -75,7 +75,7 @@ struct BodyEncoder {
   std::pair<w::Body, fb::Offset<void>> operator()(const DecisionMsg& m) {
     auto ballot = ToWire(m.ballot);
     return {w::Body::Decision,
-            w::CreateDecision(fbb, m.slot, &ballot, ToWire(fbb, m.batch)).Union()};
+            w::CreateDecision(fbb, m.slot, &ballot, m.batch ? ToWire(fbb, m.batch) : 0).Union()};
   }
   std::pair<w::Body, fb::Offset<void>> operator()(const PrepareMsg& m) {
     auto ballot = ToWire(m.ballot);
@@ -252,8 +252,9 @@ Body Converter::Convert(const w::Envelope* e) {
       return ProposeMsg{Convert(e->body_as_Propose()->commands())};
     case w::Body::Decision: {
       auto* m = e->body_as_Decision();
+      // No batch: the receiver's acceptor holds it (see DecisionMsg).
       return DecisionMsg{ConvertSlot(m->slot(), "decision slot"), Convert(m->ballot(), "ballot"),
-                         Convert(m->batch())};
+                         m->batch() ? Convert(m->batch()) : nullptr};
     }
     case w::Body::Prepare: {
       auto* m = e->body_as_Prepare();

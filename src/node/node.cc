@@ -5,6 +5,7 @@
 #include <chrono>
 #include <random>
 
+#include "paxos/hash.h"
 #include "paxos/limits.h"
 
 namespace synod::node {
@@ -46,8 +47,7 @@ std::string LedgersJson(const ledger::InvariantReport& report) {
 }  // namespace
 
 uint64_t ClusterIdOf(const net::ClusterSpec& spec) {
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : spec.ToString()) h = (h ^ c) * 1099511628211ULL;
+  const uint64_t h = Fnv1a64(spec.ToString());
   return h == 0 ? 1 : h;
 }
 

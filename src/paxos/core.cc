@@ -107,9 +107,7 @@ void Core::Handle(const Envelope& e, Ready* ready) {
   if (auto* m = std::get_if<InvokeMsg>(&e.body)) return OnInvoke(*m, ready);
   if (!joined_) return;  // Everything below is for members only.
   if (auto* m = std::get_if<ProposeMsg>(&e.body)) return leader_->OnPropose(*m, ready);
-  if (auto* m = std::get_if<DecisionMsg>(&e.body)) {
-    return replica_->OnDecision(m->slot, m->batch, ready);
-  }
+  if (auto* m = std::get_if<DecisionMsg>(&e.body)) return OnDecision(*m, ready);
   if (auto* m = std::get_if<PrepareMsg>(&e.body)) return acceptor_.OnPrepare(from, *m, ready);
   if (auto* m = std::get_if<AcceptMsg>(&e.body)) return acceptor_.OnAccept(from, *m, ready);
   if (auto* m = std::get_if<PromiseMsg>(&e.body)) {
@@ -151,6 +149,18 @@ void Core::OnWelcome(const WelcomeMsg& msg, Ready* ready) {
   }
   replica_->OnWelcome(msg, ready);
   acceptor_.Compact(replica_->log_first());
+}
+
+// A Decision without a batch names one our acceptor accepted at the deciding ballot; if it is
+// gone (compacted, or we never had it) the replica's gap detection fetches it instead.
+void Core::OnDecision(const DecisionMsg& m, Ready* ready) {
+  BatchRef batch = m.batch;
+  if (!batch) {
+    auto it = acceptor_.accepted().find(m.slot);
+    if (it == acceptor_.accepted().end() || it->second.ballot != m.ballot) return;
+    batch = it->second.batch;
+  }
+  replica_->OnDecision(m.slot, batch, ready);
 }
 
 void Core::OnInvoke(const InvokeMsg& msg, Ready* ready) {

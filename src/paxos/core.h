@@ -63,6 +63,7 @@ class Core {
   void OnJoin(NodeId from, Ready* ready);
   void OnWelcome(const WelcomeMsg& msg, Ready* ready);
   void OnInvoke(const InvokeMsg& msg, Ready* ready);
+  void OnDecision(const DecisionMsg& msg, Ready* ready);
   void BecomeMember(Ready* ready);
   bool IsMember(NodeId id) const;
 

@@ -73,9 +73,15 @@ void Leader::OnAccepted(NodeId from, const AcceptedMsg& msg, uint64_t tick, Read
   if (it == commanders_.end()) return ObserveBallot(msg.ballot, tick);
   switch (it->second.OnAccepted(from, msg)) {
     case PhaseOutcome::kDone: {
-      DecisionMsg decision{msg.slot, ballot_, it->second.batch()};
+      // An acceptor that accepted this batch at our ballot already has it: it gets the slot and
+      // ballot only, and its replica takes the batch from its acceptor.
+      const Commander& c = it->second;
+      for (NodeId m : config_.members) {
+        const bool has_it = m != config_.self && c.Answered(m);
+        ready->messages.push_back(
+            {config_.self, m, DecisionMsg{msg.slot, ballot_, has_it ? nullptr : c.batch()}});
+      }
       commanders_.erase(it);
-      for (NodeId m : config_.members) ready->messages.push_back({config_.self, m, decision});
       return Flush(ready);
     }
     case PhaseOutcome::kPreempted:

@@ -19,7 +19,7 @@ inline constexpr size_t kSessionsMax = 100000;              // Client sessions i
 inline constexpr size_t kSessionResultsMax = 4096;          // Remembered results per session.
 inline constexpr size_t kResultBytesMax = 96 * 1024;        // One command's result.
 inline constexpr size_t kFrameBytesMax = 16 * 1024 * 1024;  // One wire frame.
-inline constexpr size_t kSnapshotChunkBytes = 1024 * 1024;   // One SnapshotChunk's data.
+inline constexpr size_t kSnapshotChunkBytes = 1024 * 1024;  // One SnapshotChunk's data.
 
 static_assert(kCommandsPerBatchMax * 16 < kBatchBytesMax);
 static_assert(kPayloadBytesMax <= kBatchBytesMax);

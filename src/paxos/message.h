@@ -38,7 +38,7 @@ struct ProposeMsg {
 struct DecisionMsg {
   Slot slot = 0;
   Ballot ballot;
-  BatchRef batch;
+  BatchRef batch;  // Null when the receiver's acceptor accepted it at `ballot` (saves a copy).
 };
 struct PrepareMsg {
   Ballot ballot;

@@ -5,18 +5,14 @@
 #include <cstdint>
 
 #include "paxos/check.h"
+#include "paxos/hash.h"
 
 namespace synod {
 
 class Prng {
  public:
   explicit Prng(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
+  uint64_t Next() { return Mix64(state_ += 0x9e3779b97f4a7c15ULL); }
   // Uniform in [lo, hi]. REQUIRES: lo <= hi.
   uint64_t Range(uint64_t lo, uint64_t hi) {
     SYNOD_CHECK(lo <= hi);

@@ -62,6 +62,8 @@ class Commander {
 
   Slot slot() const { return slot_; }
   const BatchRef& batch() const { return batch_; }
+  // True when `acceptor` accepted this commander's batch at its ballot.
+  bool Answered(NodeId acceptor) const { return answered_.count(acceptor) > 0; }
   const Ballot& preempted_by() const { return preempted_by_; }
 
  private:

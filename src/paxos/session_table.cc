@@ -1,34 +1,20 @@
 #include "paxos/session_table.h"
 
+#include "paxos/hash.h"
 #include "paxos/limits.h"
 #include "paxos/wire_bytes.h"
 
 namespace synod {
-namespace {
-
-// FNV-1a over 64-bit words, then the SplitMix64 finalizer: stable across builds and platforms
-// (std::hash is neither).
-uint64_t Mix(uint64_t h, uint64_t v) {
-  for (int i = 0; i < 8; ++i) h = (h ^ ((v >> (8 * i)) & 0xff)) * 1099511628211ULL;
-  return h;
-}
-uint64_t Finish(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-}  // namespace
-
+// Header and result hashes start from different bases so a header never cancels a result.
 uint64_t SessionTable::HeaderHash(uint64_t client_id, const Session& s) {
-  return Finish(Mix(Mix(Mix(1469598103934665603ULL, client_id), s.floor), s.last_slot));
+  return Mix64(
+      Fnv1a64Word(Fnv1a64Word(Fnv1a64Word(kFnvOffsetBasis, client_id), s.floor), s.last_slot));
 }
 
 uint64_t SessionTable::ResultHash(uint64_t client_id, uint64_t request_id,
                                   const std::string& result) {
-  uint64_t h = Mix(Mix(0x84222325cbf29ce4ULL, client_id), request_id);
-  for (unsigned char c : result) h = (h ^ c) * 1099511628211ULL;
-  return Finish(h);
+  uint64_t h = Fnv1a64Word(Fnv1a64Word(~kFnvOffsetBasis, client_id), request_id);
+  return Mix64(Fnv1a64(result, h));
 }
 
 SessionTable::Outcome SessionTable::Lookup(uint64_t client_id, uint64_t request_id,

@@ -1,5 +1,6 @@
 #include "sim/counter_machine.h"
 
+#include "paxos/hash.h"
 #include "paxos/wire_bytes.h"
 
 namespace synod::sim {
@@ -80,9 +81,7 @@ uint64_t CounterMachine::Hash() const {
     w.U64(v);
   }
   w.U64(sessions_.Digest());
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : w.Take()) h = (h ^ c) * 1099511628211ULL;
-  return h;
+  return Fnv1a64(w.Take());
 }
 
 }  // namespace synod::sim

@@ -27,6 +27,7 @@ std::vector<Body> EveryMessage() {
       InvokedMsg{77, 3, true, "result", 2},
       ProposeMsg{{c, c}},
       DecisionMsg{4, Ballot{2, 3}, batch},
+      DecisionMsg{5, Ballot{2, 3}, nullptr},
       PrepareMsg{Ballot{7, 1}, 12},
       PromiseMsg{
           Ballot{7, 1}, 3, {PValue{12, Ballot{6, 2}, batch}, PValue{13, Ballot{7, 1}, noop}}},

@@ -143,6 +143,30 @@ TEST(Leader, QueuedCommandsShareTheNextSlotWhenTheWindowIsFull) {
   EXPECT_EQ(accepts[0].second.batch->commands.size(), 2u);
 }
 
+TEST(Leader, DecisionCarriesTheBatchOnlyToAcceptorsThatDidNotAcceptIt) {
+  Core core(Config(1, {1, 2, 3}), Joined());
+  Ready ready;
+  MakeLeader(core, &ready);
+  core.Step({kClientEndpoint, 1, InvokeMsg{Cmd(7, 1)}}, &ready);
+  const Slot slot = Sent<AcceptMsg>(ready).back().second.slot;
+  ready.Clear();
+  core.Step({2, 1, AcceptedMsg{core.leader().ballot(), slot}}, &ready);
+  auto decisions = Sent<DecisionMsg>(ready);
+  ASSERT_EQ(decisions.size(), 2u);  // To 2 and 3; node 1 learned it locally.
+  for (auto& [to, d] : decisions) EXPECT_EQ(d.batch == nullptr, to == 2u) << "to " << to;
+}
+
+TEST(Replica, TakesABatchlessDecisionFromItsAcceptor) {
+  Core core(Config(2, {1, 2, 3}), Joined());
+  Ready ready;
+  auto batch = MakeBatch(7, 1);
+  core.Step({1, 2, AcceptMsg{Ballot{1, 1}, 1, batch}}, &ready);
+  core.Step({1, 2, DecisionMsg{2, Ballot{1, 1}, nullptr}}, &ready);  // Never accepted: ignored.
+  core.Step({1, 2, DecisionMsg{1, Ballot{1, 1}, nullptr}}, &ready);
+  ASSERT_EQ(ready.decisions.size(), 1u);
+  EXPECT_EQ(ready.decisions[0].batch, batch);
+}
+
 TEST(Leader, StepsDownWhenAnAcceptorReportsAHigherBallot) {
   Core core(Config(1, {1, 2, 3}), Joined());
   Ready ready;
