@@ -14,5 +14,6 @@ void AddLedgerCommands(CLI::App& app, int* rc);
 void AddStatusCommands(CLI::App& app, int* rc);
 void AddLoadCommand(CLI::App& app, int* rc);
 void AddDemoCommand(CLI::App& app, int* rc);
+void AddLocalCommand(CLI::App& app, int* rc);
 
 }  // namespace synod::tools

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   synod::tools::AddStatusCommands(app, &rc);
   synod::tools::AddLoadCommand(app, &rc);
   synod::tools::AddDemoCommand(app, &rc);
+  synod::tools::AddLocalCommand(app, &rc);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
