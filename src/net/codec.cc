@@ -332,6 +332,13 @@ Result<Envelope> Decode(std::string_view frame) {
                                    " bytes exceeds the limit of " +
                                    std::to_string(limits::kFrameBytesMax));
   }
+  // FlatBuffers reads scalars in place and needs them aligned; ZeroMQ may hand a frame over at
+  // any address, so an unaligned one is copied first (std::string storage is malloc-aligned).
+  std::string aligned;
+  if (reinterpret_cast<uintptr_t>(frame.data()) % alignof(std::max_align_t) != 0) {
+    aligned.assign(frame);
+    frame = aligned;
+  }
   const auto* data = reinterpret_cast<const uint8_t*>(frame.data());
   fb::Verifier verifier(data, frame.size(), /*max_depth=*/16, /*max_tables=*/4000000);
   if (!w::VerifyEnvelopeBuffer(verifier)) {

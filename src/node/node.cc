@@ -238,6 +238,7 @@ bool Node::Intercept(const net::Transport::Inbound& in, Ready* ready) {
     return true;
   }
   if (e.from == kClientEndpoint) return false;
+  if (options_.cluster.Find(e.from) == nullptr) return true;  // Not a member: dropped.
   if (const auto* w = std::get_if<WelcomeMsg>(&e.body); w && w->snapshot_bytes > 0) {
     StartFetch(e.from, *w, ready);
     return true;

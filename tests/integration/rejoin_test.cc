@@ -37,7 +37,9 @@ void CreateAccounts(client::Client& client, ledger::Id128 first, size_t count, s
     }
     std::string payload = ledger::EncodeCreateAccounts(batch);
     ASSERT_LE(payload.size(), limits::kPayloadBytesMax);
-    sizes[client.Submit(std::move(payload))] = batch.size();
+    auto id = client.Submit(std::move(payload));
+    ASSERT_TRUE(id.ok()) << id.status().ToString();
+    sizes[id.value()] = batch.size();
   }
   std::vector<std::pair<uint64_t, std::string>> results;
   while (client.in_flight() > 0) {
