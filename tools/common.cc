@@ -45,11 +45,17 @@ int Fail(int code, const std::string& message) {
   return code;
 }
 
+CLI::Validator NonEmptySpec() {
+  return CLI::Validator(
+      [](std::string& v) -> std::string { return v.empty() ? "empty cluster spec" : ""; }, "SPEC");
+}
+
 void AddClientFlags(CLI::App* cmd, ClientFlags* flags) {
   cmd->add_option("--cluster", flags->cluster,
                   "Cluster as ID=HOST:PORT,... (default: $SYNOD_CLUSTER, the `local up` "
                   "cluster file, or " +
-                      std::string(kDefaultCluster) + ")");
+                      std::string(kDefaultCluster) + ")")
+      ->check(NonEmptySpec());
   cmd->add_flag("--json", flags->json, "One JSON object per line on stdout");
   cmd->add_option("--timeout-ms", flags->timeout_ms, "Give up after this long")
       ->check(CLI::Range(100, 600000));

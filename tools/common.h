@@ -33,6 +33,8 @@ struct ClientFlags {
   int timeout_ms = 10000;
 };
 void AddClientFlags(CLI::App* cmd, ClientFlags* flags);
+// Rejects `--cluster ""` (exit 2) instead of silently falling back to the defaults.
+CLI::Validator NonEmptySpec();
 
 }  // namespace synod::tools
 

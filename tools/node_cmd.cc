@@ -77,7 +77,7 @@ void AddNodeCommand(CLI::App& app, int* rc) {
   cmd->add_option("--id", f->id, "This node's id in the cluster spec")
       ->required()
       ->check(CLI::Range(1, 65535));
-  cmd->add_option("--cluster", f->cluster, "Cluster as ID=HOST:PORT,...");
+  cmd->add_option("--cluster", f->cluster, "Cluster as ID=HOST:PORT,...")->check(NonEmptySpec());
   cmd->add_option("--data", f->data, "Data directory")->required();
   cmd->add_option("--log-level", f->log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
