@@ -47,6 +47,11 @@ if [[ "$skip_etcd" != 1 ]]; then
   command -v etcd >/dev/null || { echo "etcd missing: apt-get install -y etcd-server etcd-client" >&2; exit 1; }
 fi
 xb="${XFER_BATCH:-1000}" warm=1
+# Snapshots off by default: a snapshot above 64 MiB (the inline limit) stops every node at
+# once ("snapshot at slot N is B bytes, above the inline limit"), and these steps write
+# ~1 million transfers (~230 MB of state) per repetition. SNAPSHOT_EVERY=2000 (the node's
+# default) reproduces that.
+snap_every="${SNAPSHOT_EVERY:-100000000}"
 put1_s="${PUT1_S:-5}" putn_s="${PUTN_S:-6}" get1_s="${GET1_S:-5}" getn_s="${GETN_S:-6}"
 xfer_s="${XFER_S:-8}" warm_s="${WARM_S:-1}" many="${MANY:-256}" accounts="${ACCOUNTS:-10000}"
 mkdir -p "$here/results"
@@ -120,7 +125,7 @@ start_synod() {
   echo "$spec" > "$cdir/spec"
   for i in 1 2 3; do
     # --id=N, not "--id N": someone else's test on this machine kills "synod node --id 3" by name.
-    "$synod" node --cluster "$spec" --data="$cdir/n$i" --log-level warn --id="$i" \
+    "$synod" node --cluster "$spec" --data="$cdir/n$i" --log-level warn --snapshot-every "$snap_every" --id="$i" \
       </dev/null >"$cdir/n$i.log" 2>&1 &
     node_pids+=($!)
   done
@@ -165,17 +170,22 @@ synod_step() {
   tps=$(jnum tps <<<"$json"); p50=$(jnum p50_ms <<<"$json"); p99=$(jnum p99_ms <<<"$json")
   p999=$(jnum p999_ms <<<"$json"); timeouts=$(jnum timeouts <<<"$json"); req=$(jnum requests <<<"$json")
   inv=$(sed -n 's/.*"invariants_ok":\([a-z]*\).*/\1/p' <<<"$json"); inv=${inv:--}
-  cli=$(awk '{printf "%.2f", $1 + $2}' "$work/time.txt" 2>/dev/null || echo 0)
+  cli=$(tail -1 "$work/time.txt" 2>/dev/null | awk '{printf "%.2f", $1 + $2}'); cli=${cli:-0}
   local failed; failed=$(sed -n 's/.*"failed":{\([^}]*\)}.*/\1/p' <<<"$json" | tr -d '"' | tr ',' ';'); failed=${failed:-none}
   local line="ROW system=synod rep=$rep name=$name kind=$kind clients=$clients batch=$batch"
   line+=" ops=$ops ok=$ok failed=${failed} timeouts=$timeouts requests=$req wall_s=$secs_m ops_per_s=$tps"
   local alive=0 pid; for pid in "${node_pids[@]}"; do is_our_node "$pid" && alive=$((alive + 1)); done
   line+=" p50_ms=$p50 p99_ms=$p99 p999_ms=$p999 invariants_ok=$inv exit=$rc nodes_alive=$alive"
-  line+=" cpu_s=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" 'BEGIN{printf "%.2f",(b-a)/hz}') client_cpu_s=$cli"
+  # A node that died during the step takes its CPU time with it: cpu_s is then a lower bound.
+  line+=" cpu_s=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" 'BEGIN{d=(b-a)/hz; printf "%.2f", d < 0 ? 0 : d}') client_cpu_s=$cli"
   line+=" host_busy=$(awk -v a="$h0" -v b="$h1" 'BEGIN{split(a,x," "); split(b,y," "); printf "%.2f",(y[1]-x[1])/(y[2]-x[2])}')"
   echo "$line" | tee -a "$rows" >> "$out"
-  printf '  synod %-15s %10.0f ops/s  p50 %7.2f ms  p99 %8.2f ms  (ok %s of %s, timeouts %s, exit %s)\n' \
-    "$name" "$tps" "$p50" "$p99" "$ok" "$ops" "$timeouts" "$rc" | tee -a "$out"
+  printf '  synod %-15s %10.0f ops/s  p50 %7.2f ms  p99 %8.2f ms  (ok %s of %s, timeouts %s, exit %s, nodes alive %s)\n' \
+    "$name" "$tps" "$p50" "$p99" "$ok" "$ops" "$timeouts" "$rc" "$alive" | tee -a "$out"
+  if (( alive < 3 )); then
+    echo "  synod: only $alive of 3 nodes alive after $name; last log lines:" | tee -a "$out"
+    tail -n 2 "$cdir"/n*.log 2>/dev/null | cut -c1-300 | sed 's/^/    /' | tee -a "$out"
+  fi
 }
 
 run_etcd() { # one repetition of the etcd baseline; its RESULT lines become ROW lines
@@ -204,7 +214,7 @@ disk=$(df -P "$work" | awk 'NR==2{print $1}'); fstype=$(df -PT "$work" | awk 'NR
   echo "# Synod vs etcd end to end: $(date -u '+%Y-%m-%d %H:%M UTC'), REPS=$reps, command: bench/e2e.sh $reps"
   echo "# machine: $(nproc)-core shared VM ($cpu_model), kernel $(uname -r); disk $disk ($fstype), all data dirs under $work"
   echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other engineers build on this machine: expect noise)"
-  echo "# synod: $("$synod" --version 2>/dev/null | head -1) $(git -C "$root" rev-parse --short HEAD 2>/dev/null), 3 nodes on 127.0.0.1, fsync on (RocksDB WriteBatch sync=true per loop pass), load generator on the same 2 cores"
+  echo "# synod: $("$synod" --version 2>/dev/null | head -1) $(git -C "$root" rev-parse --short HEAD 2>/dev/null), 3 nodes on 127.0.0.1, fsync on (RocksDB WriteBatch sync=true per loop pass), --snapshot-every $snap_every, load generator on the same 2 cores"
   echo "# synod steps: kv 256-byte values, key space 10000; put-1/get-1: 1 client; put-many/get-many: $many clients; measured ${put1_s}/${putn_s}/${get1_s}/${getn_s} s after a ${warm_s} s warm-up"
   echo "# synod transfers: $accounts accounts; batch $xb x 1 client, $xb x 8 clients, 1 x $many clients; ${xfer_s} s each after a ${warm_s} s warm-up; every client closed loop, 1 request in flight"
   if [[ "$skip_etcd" != 1 ]]; then
