@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end benchmark: Synod and etcd side by side, in one session, on the same disk.
 #
-# Usage: bench/e2e.sh [REPS]        (default 3; about 3 minutes per repetition)
+# Usage: bench/e2e.sh [REPS]        (default 3; about 1.5 minutes per repetition)
 #
 # Each repetition, interleaved so that both systems see the same machine weather:
 #   1. a fresh 3-node Synod cluster on 127.0.0.1 (free ports below 32768, data in a temp dir,
@@ -64,7 +64,8 @@ rows="$work/rows"        # one "ROW system=... name=... key=value ..." line per 
 : > "$rows"
 node_pids=()              # pids of the running synod nodes
 cdir=""                   # data dir of the running synod cluster
-child=""                  # a running load generator or etcd bench.sh
+child=""                  # a running load generator: its own process group (setsid)
+etcd_child=""             # a running etcd bench.sh (stops its own cluster on SIGTERM)
 
 is_our_node() { # pid is alive and is a synod node of our data dir (guards against pid reuse)
   [[ "$1" =~ ^[0-9]+$ && -r /proc/$1/cmdline ]] && tr '\0' ' ' < "/proc/$1/cmdline" 2>/dev/null | grep -Eq -- " node .*--data[= ]$cdir/n"
@@ -84,7 +85,10 @@ stop_synod() { # SIGTERM each node by pid, wait up to 10 s, then SIGKILL; delete
 }
 cleanup() {
   set +e
-  if [[ -n "$child" ]]; then kill -TERM "$child" 2>/dev/null; wait "$child" 2>/dev/null; child=""; fi
+  # The load generator's group (timeout, time, synod load) gets SIGKILL: on SIGTERM synod load
+  # would wait for its requests in flight, up to its 30 s timeout, on a cluster being stopped.
+  if [[ -n "$child" ]]; then kill -KILL -- "-$child" 2>/dev/null; wait "$child" 2>/dev/null; child=""; fi
+  if [[ -n "$etcd_child" ]]; then kill -TERM "$etcd_child" 2>/dev/null; wait "$etcd_child" 2>/dev/null; etcd_child=""; fi
   stop_synod
   rm -rf "$work"
 }
@@ -150,13 +154,13 @@ synod_step() {
               --value-size 256 --accounts "$accounts" --json "$@")
   local bound=$((${secs%.*} + 90)) rc=0
   # Warm-up: same shape, not measured (transfers: its own accounts; gets: keys of the puts).
-  if (( warm )); then timeout -k 5 "$bound" "$synod" "${base[@]}" --duration "$warm_s" >"$work/warm.json" 2>"$work/warm.err" &
+  if (( warm )); then setsid timeout -k 5 "$bound" "$synod" "${base[@]}" --duration "$warm_s" >"$work/warm.json" 2>"$work/warm.err" &
   child=$!; wait "$child" || rc=$?; child=""; fi
   (( rc == 0 )) || echo "warning: warm-up of $name exited $rc: $(tail -2 "$work/warm.err" | tr '\n' ' ')" >&2
   local c0 h0 c1 h1 rc=0 json
   c0=$(node_ticks); h0=$(host_ticks)
   # /usr/bin/time: CPU seconds of the load generator itself.
-  timeout -k 5 "$bound" /usr/bin/time -f '%U %S' -o "$work/time.txt" \
+  setsid timeout -k 5 "$bound" /usr/bin/time -f '%U %S' -o "$work/time.txt" \
       "$synod" "${base[@]}" --duration "$secs" >"$work/load.json" 2>"$work/load.err" &
   child=$!; wait "$child" || rc=$?; child=""
   c1=$(node_ticks); h1=$(host_ticks)
@@ -193,7 +197,7 @@ run_etcd() { # one repetition of the etcd baseline; its RESULT lines become ROW 
   before=$(grep -c '^RESULT' "$res" 2>/dev/null || true); before=${before:-0}
   RESULTS="$res" DATA_PARENT="$work" ETCDLOAD="$etcdload" GOCACHE="$work/gocache" \
     "$etcd_peer/bench.sh" 1 >"$work/etcd.out" 2>"$work/etcd.err" &
-  child=$!; wait "$child" || rc=$?; child=""
+  etcd_child=$!; wait "$etcd_child" || rc=$?; etcd_child=""
   (( rc == 0 )) || { echo "etcd bench.sh failed (exit $rc):" >&2; tail -5 "$work/etcd.err" >&2; }
   grep '^RESULT' "$res" | tail -n +$((before + 1)) | while read -r l; do
     local label ops p50 p99 p999 cpu cli busy okn err wall
