@@ -5,6 +5,8 @@
 #include <csignal>
 #include <random>
 
+#include "ledger/client.h"
+#include "paxos/limits.h"
 #include "tools/commands.h"
 #include "tools/common.h"
 #include "tools/load_gen.h"
@@ -55,6 +57,22 @@ int RunLoadCommand(LoadFlags& f) {
         stderr, "load: preparing %s\n",
         o.kind == "transfer" ? (std::to_string(o.accounts) + " funded accounts").c_str() : "keys");
     if (Status s = PrepareAccounts(o); !s.ok()) return Fail(kExitFailure, "setup: " + s.message());
+  }
+  if (o.kind == "transfer") {
+    // A node drops a command above limits::kPayloadBytesMax without an answer: say so up front
+    // instead of leaving the user to wonder why every request times out.
+    std::vector<ledger::TransferSpec> sample(o.batch);
+    for (auto& t : sample) {
+      t.id = t.debit = t.credit = ~ledger::Id128(0);
+      t.amount = 10, t.ledger = o.ledger, t.code = 1;
+    }
+    const size_t bytes = ledger::EncodeCreateTransfers(sample).size();
+    if (bytes > synod::limits::kPayloadBytesMax) {
+      std::fprintf(stderr,
+                   "load: warning: a request of %u transfers encodes to about %zu bytes, above "
+                   "the %zu-byte command limit; the cluster will not answer it\n",
+                   o.batch, bytes, synod::limits::kPayloadBytesMax);
+    }
   }
   o.progress = Progress(o.transfers, o.duration_s > 0);
   auto report = RunLoad(o);
