@@ -59,8 +59,7 @@ int RunLoadCommand(LoadFlags& f) {
     if (Status s = PrepareAccounts(o); !s.ok()) return Fail(kExitFailure, "setup: " + s.message());
   }
   if (o.kind == "transfer") {
-    // A node drops a command above limits::kPayloadBytesMax without an answer: say so up front
-    // instead of leaving the user to wonder why every request times out.
+    // The client refuses a command above limits::kPayloadBytesMax: say so up front.
     std::vector<ledger::TransferSpec> sample(o.batch);
     for (auto& t : sample) {
       t.id = t.debit = t.credit = ~ledger::Id128(0);
@@ -70,7 +69,7 @@ int RunLoadCommand(LoadFlags& f) {
     if (bytes > synod::limits::kPayloadBytesMax) {
       std::fprintf(stderr,
                    "load: warning: a request of %u transfers encodes to about %zu bytes, above "
-                   "the %zu-byte command limit; the cluster will not answer it\n",
+                   "the %zu-byte command limit; it will be refused\n",
                    o.batch, bytes, synod::limits::kPayloadBytesMax);
     }
   }

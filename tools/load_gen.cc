@@ -136,9 +136,8 @@ void Session(const LoadOptions& o, uint64_t thread, Shared* shared, Clock::time_
 }
 
 // Sends `all` in as few commands as fit: at most kEventsPerCommandMax events each, and at most
-// three quarters of the command payload limit (limits::kPayloadBytesMax, 96 KiB) in bytes,
-// since a node drops a larger command without an answer (a follower that forwards it even a
-// little below the limit). 8,190 transfers encode to far more than 96 KiB.
+// three quarters of the command payload limit (limits::kPayloadBytesMax) in bytes, since the
+// client refuses a larger command.
 template <typename Spec>
 Status SendInChunks(client::Client& c, const std::vector<Spec>& all,
                     std::string (*encode)(std::span<const Spec>), const char* what) {
