@@ -31,6 +31,7 @@
 #include "client/client.h"
 #include "tools/commands.h"
 #include "tools/common.h"
+#include "tools/process.h"
 
 namespace synod::tools {
 namespace {
@@ -225,17 +226,6 @@ bool StopNodes(const std::string& root, const std::vector<NodeProcess>& nodes) {
   return left.empty();
 }
 
-std::string LogTail(const std::string& path, size_t lines) {
-  std::ifstream in(path);
-  std::vector<std::string> all;
-  for (std::string line; std::getline(in, line);) all.push_back(line);
-  std::string out;
-  for (size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i) {
-    out += "  " + all[i] + "\n";
-  }
-  return out;
-}
-
 // Waits until every node answers a StatusQuery and all of them follow one leader that says it
 // leads. Returns the leader, or a status naming what was missing at the deadline. Fails early
 // when a node process exited.
@@ -253,7 +243,7 @@ Result<NodeId> WaitForCluster(const std::string& root, const net::ClusterSpec& s
       if (::waitpid(p.pid, &wstatus, WNOHANG) == p.pid) {
         return Status::IoError("node " + std::to_string(p.id) + " exited; its log " +
                                NodeDir(root, p.id) + "/stdout.log ends with:\n" +
-                               LogTail(NodeDir(root, p.id) + "/stdout.log", 5));
+                               FileTail(NodeDir(root, p.id) + "/stdout.log", 5, "  "));
       }
     }
     NodeId leader = 0;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <random>
 #include <thread>
 
@@ -69,6 +70,17 @@ Result<pid_t> SpawnSelf(const std::vector<std::string>& args, const std::string&
   }
   ::close(log);
   return pid;
+}
+
+std::string FileTail(const std::string& path, size_t lines, const std::string& indent) {
+  std::ifstream in(path);
+  std::vector<std::string> all;
+  for (std::string line; std::getline(in, line);) all.push_back(line);
+  std::string out;
+  for (size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i) {
+    out += indent + all[i] + "\n";
+  }
+  return out;
 }
 
 void StopChild(pid_t pid, int grace_ms) {

@@ -21,6 +21,9 @@ Result<std::vector<uint16_t>> FreePorts(size_t count);
 // lives as long as the child should.
 Result<pid_t> SpawnSelf(const std::vector<std::string>& args, const std::string& log_path);
 
+// The last `lines` lines of a text file, each prefixed by `indent` (for error messages).
+std::string FileTail(const std::string& path, size_t lines, const std::string& indent);
+
 // SIGTERM, wait up to `grace_ms`, then SIGKILL; reaps the child.
 void StopChild(pid_t pid, int grace_ms);
 // SIGKILL and reap.

@@ -46,6 +46,16 @@ inline Id128 ToId(const fb::U128& v) { return (Id128(v.hi()) << 64) | v.lo(); }
 inline fb::U128 FromId(Id128 id) { return fb::U128(uint64_t(id), uint64_t(id >> 64)); }
 std::string IdToString(Id128 id);  // Decimal.
 
+// Flag bits as plain integers (schemas/ledger.fbs).
+inline constexpr uint16_t kLinked = uint16_t(fb::TransferFlags::linked);
+inline constexpr uint16_t kPending = uint16_t(fb::TransferFlags::pending);
+inline constexpr uint16_t kPost = uint16_t(fb::TransferFlags::post_pending);
+inline constexpr uint16_t kVoid = uint16_t(fb::TransferFlags::void_pending);
+inline constexpr uint16_t kDebitsLimited =
+    uint16_t(fb::AccountFlags::debits_must_not_exceed_credits);
+inline constexpr uint16_t kCreditsLimited =
+    uint16_t(fb::AccountFlags::credits_must_not_exceed_debits);
+
 struct Account {
   Id128 id = 0;
   uint32_t ledger = 0;

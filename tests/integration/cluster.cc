@@ -21,6 +21,8 @@
 #include <sstream>
 #include <thread>
 
+#include "tools/process.h"
+
 namespace synod::integration {
 namespace {
 
@@ -75,17 +77,6 @@ struct TempDir {
   }
   std::string path;
 };
-
-std::string TailOf(const std::string& path, size_t lines) {
-  std::ifstream in(path);
-  std::vector<std::string> all;
-  for (std::string line; std::getline(in, line);) all.push_back(line);
-  std::string out;
-  for (size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i) {
-    out += "    " + all[i] + "\n";
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -238,7 +229,7 @@ TestCluster::~TestCluster() {
   if (failed) {
     for (NodeId id : ids()) {
       std::fprintf(stderr, "--- node %u log tail (%s):\n%s", id, LogPath(id).c_str(),
-                   TailOf(LogPath(id), 15).c_str());
+                   tools::FileTail(LogPath(id), 15, "    ").c_str());
     }
   }
   status_client_.reset();

@@ -19,12 +19,6 @@
 namespace synod::ledger::testing {
 
 using RC = fb::ResultCode;
-constexpr uint16_t kLinked = uint16_t(fb::TransferFlags::linked);
-constexpr uint16_t kPending = uint16_t(fb::TransferFlags::pending);
-constexpr uint16_t kPost = uint16_t(fb::TransferFlags::post_pending);
-constexpr uint16_t kVoid = uint16_t(fb::TransferFlags::void_pending);
-constexpr uint16_t kDebitsLimited = uint16_t(fb::AccountFlags::debits_must_not_exceed_credits);
-constexpr uint16_t kCreditsLimited = uint16_t(fb::AccountFlags::credits_must_not_exceed_debits);
 
 // Scale factor for iteration counts (SYNOD_SIM_SEEDS_SCALE, e.g. 0.1 under the sanitizers).
 double Scale();
