@@ -91,6 +91,7 @@ class Replica {
   uint64_t leader_heard_tick_ = 0;
   Slot leader_decided_slot_ = 0;  // From the leader's last Active.
   uint64_t catchup_tick_ = 0;
+  uint64_t retry_scan_tick_ = 0;
   bool catchup_sent_ = false;
   NodeId catchup_peer_ = 0;
 
