@@ -157,37 +157,17 @@ std::optional<std::string> TakenPort(const net::ClusterSpec& spec) {
 }
 
 // Starts `synod node` for one member in its own session, output appended to stdout.log.
-Result<pid_t> SpawnNode(const std::string& exe, const std::string& root, const std::string& spec,
-                        NodeId id, const std::string& log_level) {
+Result<pid_t> SpawnNode(const std::string& root, const std::string& spec, NodeId id,
+                        const std::string& log_level) {
   const std::string dir = NodeDir(root, id);
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Status::IoError("cannot create " + dir + ": " + ec.message());
-  const std::string log = dir + "/stdout.log";
-  int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (out < 0) return Status::IoError("cannot open " + log);
-  std::vector<std::string> args = {exe,           "node",   "--id",   std::to_string(id),
-                                   "--cluster",   spec,     "--data", NodeDataDir(root, id),
-                                   "--log-level", log_level};
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(out);
-    return Status::IoError("fork failed");
-  }
-  if (pid == 0) {
-    ::setsid();  // Not in our process group: a Ctrl-C at the terminal does not reach it.
-    int in = ::open("/dev/null", O_RDONLY);
-    ::dup2(in, 0);
-    ::dup2(out, 1);
-    ::dup2(out, 2);
-    ::execv(exe.c_str(), argv.data());
-    _exit(127);
-  }
-  ::close(out);
-  if (!WriteFileAtomically(PidFile(root, id), std::to_string(pid))) {
+  auto pid = SpawnSelf({"node", "--id", std::to_string(id), "--cluster", spec, "--data",
+                        NodeDataDir(root, id), "--log-level", log_level},
+                       dir + "/stdout.log", ChildLife::kDetached);
+  if (!pid.ok()) return pid.status();
+  if (!WriteFileAtomically(PidFile(root, id), std::to_string(pid.value()))) {
     return Status::IoError("cannot write " + PidFile(root, id));
   }
   return pid;
@@ -268,12 +248,6 @@ Result<NodeId> WaitForCluster(const std::string& root, const net::ClusterSpec& s
                          " ms: " + missing);
 }
 
-std::string SelfExe() {
-  std::error_code ec;
-  fs::path p = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? "/proc/self/exe" : p.string();
-}
-
 int LocalUp(const LocalFlags& f) {
   if (f.port + f.nodes - 1 > 65535) {
     return Fail(kExitUsage, "--port " + std::to_string(f.port) + " leaves no room for " +
@@ -302,10 +276,9 @@ int LocalUp(const LocalFlags& f) {
   if (!WriteFileAtomically(root + "/cluster", spec.ToString())) {
     return Fail(kExitFailure, "cannot write " + root + "/cluster");
   }
-  const std::string exe = SelfExe();
   std::vector<NodeProcess> procs;
   for (NodeId id : spec.Ids()) {
-    auto pid = SpawnNode(exe, root, spec.ToString(), id, f.log_level);
+    auto pid = SpawnNode(root, spec.ToString(), id, f.log_level);
     if (!pid.ok()) {
       StopNodes(root, procs);
       return Fail(kExitFailure, pid.status().message());

@@ -43,7 +43,8 @@ Result<std::vector<uint16_t>> FreePorts(size_t count) {
   return ports;
 }
 
-Result<pid_t> SpawnSelf(const std::vector<std::string>& args, const std::string& log_path) {
+Result<pid_t> SpawnSelf(const std::vector<std::string>& args, const std::string& log_path,
+                        ChildLife life) {
   char exe[4096];
   ssize_t n = ::readlink("/proc/self/exe", exe, sizeof(exe) - 1);
   if (n <= 0) return Status::IoError("cannot find this binary (/proc/self/exe)");
@@ -61,8 +62,14 @@ Result<pid_t> SpawnSelf(const std::vector<std::string>& args, const std::string&
     return Status::IoError("fork failed");
   }
   if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // Never outlive the demo.
-    if (::getppid() != parent) ::_exit(1);
+    if (life == ChildLife::kDetached) {
+      ::setsid();
+      const int null = ::open("/dev/null", O_RDONLY);
+      ::dup2(null, STDIN_FILENO);
+    } else {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(1);
+    }
     ::dup2(log, STDOUT_FILENO);
     ::dup2(log, STDERR_FILENO);
     ::execv(exe, argv.data());

@@ -16,10 +16,19 @@ namespace synod::tools {
 // kernel hands out client-side ports, and a restarted node could find its port taken).
 Result<std::vector<uint16_t>> FreePorts(size_t count);
 
-// Runs this same binary with `args`, stdout and stderr appended to `log_path`. The child gets
-// SIGKILL when the calling THREAD exits (PR_SET_PDEATHSIG), so call it from a thread that
-// lives as long as the child should.
-Result<pid_t> SpawnSelf(const std::vector<std::string>& args, const std::string& log_path);
+// How long a spawned child lives.
+enum class ChildLife {
+  // SIGKILLed when the calling THREAD exits (PR_SET_PDEATHSIG): call from a thread that lives as
+  // long as the child should (`synod demo`).
+  kTiedToThread,
+  // Its own session, stdin from /dev/null: outlives us and ignores a Ctrl-C at our terminal
+  // (`synod local up`).
+  kDetached,
+};
+
+// Runs this same binary with `args`, stdout and stderr appended to `log_path`.
+Result<pid_t> SpawnSelf(const std::vector<std::string>& args, const std::string& log_path,
+                        ChildLife life = ChildLife::kTiedToThread);
 
 // The last `lines` lines of a text file, each prefixed by `indent` (for error messages).
 std::string FileTail(const std::string& path, size_t lines, const std::string& indent);
