@@ -152,10 +152,11 @@ Result<std::string> Client::Execute(std::string payload) {
   }
 }
 
-Result<StatusReportMsg> Client::QueryStatus(NodeId node, bool check, int timeout_ms) {
+template <typename T>
+Result<T> Client::Ask(NodeId node, Body body, int timeout_ms) {
   const size_t i = IndexOf(node);
   if (i >= sockets_.size()) return Status::InvalidArgument("no node " + std::to_string(node));
-  SendTo(i, {kClientEndpoint, node, StatusQueryMsg{check}});
+  SendTo(i, {kClientEndpoint, node, std::move(body)});
   const int64_t deadline = NowMs() + timeout_ms;
   zmq::pollitem_t item{sockets_[i].handle(), 0, ZMQ_POLLIN, 0};
   while (NowMs() < deadline) {
@@ -168,11 +169,19 @@ Result<StatusReportMsg> Client::QueryStatus(NodeId node, bool check, int timeout
     if (!sockets_[i].recv(msg, zmq::recv_flags::dontwait)) continue;
     auto decoded = net::Decode(msg.to_string_view());
     if (!decoded.ok()) continue;
-    if (auto* r = std::get_if<StatusReportMsg>(&decoded.value().body)) return std::move(*r);
+    if (auto* r = std::get_if<T>(&decoded.value().body)) return std::move(*r);
   }
   return Status::IoError("node " + std::to_string(node) + " at " +
                          options_.cluster.nodes[i].Endpoint() + " did not answer within " +
                          std::to_string(timeout_ms) + " ms");
+}
+
+Result<StatusReportMsg> Client::QueryStatus(NodeId node, bool check, int timeout_ms) {
+  return Ask<StatusReportMsg>(node, StatusQueryMsg{check}, timeout_ms);
+}
+
+Result<LeaderTransferMsg> Client::TransferLeader(NodeId node, NodeId to, int timeout_ms) {
+  return Ask<LeaderTransferMsg>(node, LeaderTransferMsg{to, false, 0}, timeout_ms);
 }
 
 }  // namespace synod::client

@@ -51,6 +51,9 @@ class Client {
 
   // Asks one node directly for its status; fails when it does not answer in `timeout_ms`.
   Result<StatusReportMsg> QueryStatus(NodeId node, bool check, int timeout_ms);
+  // Asks one node to hand its leadership to `to` (`synod leader transfer`); the answer says
+  // whether it leads and started the transfer, and whom it follows otherwise.
+  Result<LeaderTransferMsg> TransferLeader(NodeId node, NodeId to, int timeout_ms);
 
   uint64_t client_id() const { return options_.client_id; }
   const net::ClusterSpec& cluster() const { return options_.cluster; }
@@ -67,6 +70,10 @@ class Client {
   void Resend(Pending& p, int64_t now_ms);
   bool Receive(int wait_ms, Envelope* out);
   size_t IndexOf(NodeId id) const;
+  // Sends `body` to one node and waits for an answer of type T from it (other bodies are
+  // skipped), up to `timeout_ms`.
+  template <typename T>
+  Result<T> Ask(NodeId node, Body body, int timeout_ms);
 
   ClientOptions options_;
   std::unique_ptr<zmq::context_t> own_context_;
