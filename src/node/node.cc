@@ -5,6 +5,7 @@
 #include <chrono>
 #include <random>
 
+#include "ledger/results.h"
 #include "paxos/hash.h"
 #include "paxos/limits.h"
 
@@ -120,6 +121,7 @@ Status Node::Run(const std::atomic<bool>& stop) {
       if (Intercept(in, &ready)) continue;
       if (const auto* inv = std::get_if<InvokeMsg>(&in.envelope.body)) {
         Remember(inv->command, in.routing_id);
+        if (options_.testing_early_ack) PlantedEarlyAck(inv->command, in.routing_id);
       }
       core_->Step(in.envelope, &ready);
     }
@@ -329,6 +331,30 @@ void Node::ServeChunk(NodeId to, const SnapshotFetchMsg& f) {
     c.data = it->second->substr(f.offset, limits::kSnapshotChunkBytes);
   }
   transport_->Send({options_.id, to, std::move(c)});
+}
+
+// The planted bug: a write (KV put/cas, create_transfers) is answered "ok" at once, as if it
+// had been applied, and forgotten, so the real answer never follows. Reads are left alone.
+void Node::PlantedEarlyAck(const Command& command, const std::string& routing_id) {
+  flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(command.payload.data()),
+                                 command.payload.size());
+  if (!ledger::fb::VerifyLedgerCommandBuffer(verifier)) return;
+  const auto* cmd = ledger::fb::GetLedgerCommand(command.payload.data());
+  flatbuffers::FlatBufferBuilder fbb;
+  std::string result;
+  if (cmd->body_type() == ledger::fb::CommandBody::KvPut ||
+      cmd->body_type() == ledger::fb::CommandBody::KvCas) {
+    result = ledger::CodeResult(&fbb, ledger::fb::ResultCode::ok);
+  } else if (const auto* t = cmd->body_as_CreateTransfers(); t && t->transfers()) {
+    result = ledger::EventCodesResult(
+        &fbb,
+        std::vector<ledger::fb::ResultCode>(t->transfers()->size(), ledger::fb::ResultCode::ok));
+  } else {
+    return;
+  }
+  InvokedMsg reply{command.client_id, command.request_id, true, std::move(result), 0};
+  transport_->Send({options_.id, kClientEndpoint, std::move(reply)}, routing_id);
+  waiting_.erase({command.client_id, command.request_id});
 }
 
 void Node::Remember(const Command& command, const std::string& routing_id) {

@@ -38,6 +38,10 @@ struct NodeOptions {
   uint32_t tick_ms = 5;
   uint64_t snapshot_every_slots = 2000;
   uint64_t seed = 0;  // Backoff randomness; 0: drawn at start.
+  // TEST ONLY, a planted bug (env SYNOD_TEST_PLANT=early-ack, see tools/node_cmd.cc): answer a
+  // client's write with "ok" as soon as it arrives, before it is decided or persisted. Exists
+  // to show that the fault suite (tests/integration/faults) catches such a node.
+  bool testing_early_ack = false;
 };
 
 // The cluster id a data dir is bound to when none is given: a hash of the canonical spec.
@@ -56,6 +60,7 @@ class Node {
   Status MaybeSnapshot();
   void Route(Envelope& envelope);
   void Remember(const Command& command, const std::string& routing_id);
+  void PlantedEarlyAck(const Command& command, const std::string& routing_id);
   StatusReportMsg Report(bool check);
   void LogRoleChange();
   void LogMembership();
