@@ -5,7 +5,6 @@
 #include "storage/ledger/ledger_column_families.h"
 
 namespace synod::node {
-namespace {
 
 ledger::RocksDbLedgerTables::Handles LedgerHandles(storage::RocksLogStore* store) {
   ledger::RocksDbLedgerTables::Handles handles{};
@@ -15,8 +14,6 @@ ledger::RocksDbLedgerTables::Handles LedgerHandles(storage::RocksLogStore* store
   }
   return handles;
 }
-
-}  // namespace
 
 LedgerApp::LedgerApp(storage::RocksLogStore* store)
     : tables_(std::make_unique<ledger::RocksDbLedgerTables>(store->db(), LedgerHandles(store))) {}

@@ -22,6 +22,10 @@
 
 namespace synod::node {
 
+// The ledger's column-family handles in `store`'s database, in Table order (also for tests that
+// read a stopped node's ledger directly).
+ledger::RocksDbLedgerTables::Handles LedgerHandles(storage::RocksLogStore* store);
+
 class LedgerApp {
  public:
   // Opens the ledger stored in `store`'s database. A failure to load (e.g. an interrupted

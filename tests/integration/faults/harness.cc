@@ -8,7 +8,6 @@
 #include "ledger/client.h"
 #include "node/ledger_app.h"
 #include "node/node.h"
-#include "storage/ledger/ledger_column_families.h"
 #include "storage/ledger/rocksdb_ledger_tables.h"
 #include "storage/rocks_log_store.h"
 
@@ -44,11 +43,7 @@ std::string ReadTransfers(TestCluster& cluster, NodeId id,
   so.node_id = id;
   auto store = storage::RocksLogStore::Open(so);
   if (!store.ok()) return "node " + std::to_string(id) + ": " + store.status().ToString();
-  ledger::RocksDbLedgerTables::Handles handles{};
-  for (size_t i = 0; i < handles.size(); ++i) {
-    handles[i] = store.value()->ColumnFamily(ledger::kLedgerColumnFamilies[i]);
-  }
-  ledger::RocksDbLedgerTables tables(store.value()->db(), handles);
+  ledger::RocksDbLedgerTables tables(store.value()->db(), node::LedgerHandles(store.value().get()));
   for (const TransferRecord& r : records) {
     std::string value;
     bool found = false;
