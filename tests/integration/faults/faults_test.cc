@@ -84,6 +84,22 @@ TEST(Faults, AllNodesKill9UnderLoadThenRestartAll) {
                   }});
 }
 
+// A majority (the leader and one follower) down at once: no progress until they are back.
+TEST(Faults, LeaderAndFollowerKill9ThenRestart) {
+  RunAndExpectOk({{}, [](TestCluster& cluster, Schedule& schedule, RunStats* stats) {
+                    const NodeId leader = Leader(cluster);
+                    ASSERT_NE(leader, 0u);
+                    const NodeId follower = leader % 3 + 1;
+                    cluster.Kill(leader, SIGKILL);
+                    cluster.Kill(follower, SIGKILL);
+                    stats->faults += 2;
+                    schedule.SleepBetween(800, 2000);
+                    cluster.Start(follower);
+                    schedule.SleepBetween(0, 800);
+                    cluster.Start(leader);
+                  }});
+}
+
 TEST(Faults, LeaderPausedLongerThanLeaderTimeoutThenResumed) {
   RunAndExpectOk({{}, [](TestCluster& cluster, Schedule& schedule, RunStats* stats) {
                     const NodeId leader = Leader(cluster);

@@ -244,7 +244,10 @@ std::string CheckRun(TestCluster& cluster, const Workload& workload, RunStats* s
     ++(t.outcome == Outcome::kUnknown ? stats->transfers_unknown : stats->transfers_acked);
   }
   std::string failures;
-  if (!cluster.WaitForConvergence(60000)) {
+  for (NodeId id : cluster.ids()) {  // A node that died on its own would escape the checks.
+    if (!cluster.Running(id)) failures += "node " + std::to_string(id) + " is not running\n";
+  }
+  if (!cluster.WaitForConvergence(60000, cluster.ids())) {
     failures +=
         "nodes did not converge to one applied slot and state hash:\n" + cluster.DescribeStatus();
   }
