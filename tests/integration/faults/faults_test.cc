@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <filesystem>
 #include <functional>
 
 #include "tests/integration/faults/harness.h"
@@ -145,6 +146,18 @@ TEST(Faults, PlantedEarlyAckIsCaught) {
                       failures.find("acknowledged ok but is missing") != std::string::npos;
   EXPECT_TRUE(caught) << "the planted early-ack bug went unnoticed; seed " << seed << "\n"
                       << failures;
+}
+
+// The switch is for tests only, and a mistyped one is not silently ignored.
+TEST(Faults, UnknownPlantedBugIsRefused) {
+  PortLease port(1);
+  const std::string dir = ::testing::TempDir() + "synod-plant-refused";
+  CliResult r = RunSynod({"node", "--id", "1", "--cluster",
+                          "1=127.0.0.1:" + std::to_string(port.port(0)), "--data", dir},
+                         10000, {"SYNOD_TEST_PLANT=early-acks"});
+  EXPECT_EQ(r.exit_code, 2) << r.Describe();
+  EXPECT_NE(r.err.find("SYNOD_TEST_PLANT=early-acks"), std::string::npos) << r.Describe();
+  EXPECT_FALSE(std::filesystem::exists(dir)) << "the refused node created its data dir";
 }
 
 }  // namespace
