@@ -97,6 +97,7 @@ Status Node::Recover() {
   config.self = options_.id;
   config.members = options_.cluster.Ids();
   config.seed = options_.seed;
+  config.incarnation = store_->meta().incarnation;
   core_ = std::make_unique<Core>(config, std::move(r));
   role_ = core_->role();  // Log only changes from here on.
   auto transport = net::Transport::Start(options_.id, options_.cluster);
@@ -154,6 +155,7 @@ Status Node::Flush(Ready& ready) {
     if (Status s = Apply(d); !s.ok()) return s;
   }
   LogRoleChange();
+  LogMembership();
   return MaybeSnapshot();
 }
 
@@ -387,6 +389,43 @@ void Node::ReportInvalidFrames() {
                invalid - invalid_reported_, transport_->last_invalid_reason());
   invalid_reported_ = invalid;
   invalid_report_ms_ = NowMs();
+}
+
+// One line when the node starts or stops rejoining, and a warning every kInvalidReportMs while
+// it cannot vote: a node that waits forever (a wiped majority, a member down) says why.
+void Node::LogMembership() {
+  const bool joined = core_->joined(), rejoining = core_->rejoining();
+  if (rejoining && !rejoining_logged_) {
+    spdlog::warn(
+        "node {} joined a running cluster from a new data dir (incarnation {:x}): rejoining, it "
+        "does not vote until it has led once with a fresh promise from every other member and "
+        "caught up",
+        options_.id, store_->meta().incarnation);
+  } else if (!rejoining && rejoining_logged_) {
+    spdlog::info("node {} rejoined: votes again, holding nothing below slot {}", options_.id,
+                 core_->membership().vote_floor);
+  }
+  rejoining_logged_ = rejoining;
+  if (joined && !rejoining) {
+    waiting_since_ms_ = 0;
+    return;
+  }
+  const int64_t now = NowMs();
+  if (waiting_since_ms_ == 0) waiting_since_ms_ = waiting_report_ms_ = now;
+  if (now - waiting_report_ms_ < kInvalidReportMs) return;
+  waiting_report_ms_ = now;
+  if (rejoining) {
+    spdlog::warn(
+        "node {} still rejoining after {} s: it needs a fresh promise from every other member; "
+        "a member that is down or rejoining too (a wiped majority) keeps it waiting, and the "
+        "cluster cannot recover by itself from losing a majority's data",
+        options_.id, (now - waiting_since_ms_) / 1000);
+  } else {
+    spdlog::warn(
+        "node {} not a member after {} s: waiting for a Welcome from a member, or for every "
+        "member of {} to ask to join before a new cluster forms",
+        options_.id, (now - waiting_since_ms_) / 1000, options_.cluster.ToString());
+  }
 }
 
 void Node::LogRoleChange() {

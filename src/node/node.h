@@ -63,6 +63,7 @@ class Node {
   void PlantedEarlyAck(const Command& command, const std::string& routing_id);
   StatusReportMsg Report(bool check);
   void LogRoleChange();
+  void LogMembership();
   void ReportInvalidFrames();
   // Snapshot transfer (see node.cc): Welcomes travel without their snapshot, which the
   // receiver then fetches in chunks of limits::kSnapshotChunkBytes.
@@ -102,6 +103,9 @@ class Node {
   std::map<Slot, std::shared_ptr<const std::string>> served_;
   Core::Role role_ = Core::Role::kLearner;
   NodeId leader_ = 0;
+  bool rejoining_logged_ = false;  // As last logged (see LogMembership).
+  int64_t waiting_since_ms_ = 0;   // Not a voting member since then (0: voting).
+  int64_t waiting_report_ms_ = 0;
 };
 
 }  // namespace synod::node
