@@ -113,8 +113,8 @@ TEST(Faults, LeaderPausedLongerThanLeaderTimeoutThenResumed) {
 }
 
 // The follower rejoins empty by Join/Welcome; snapshots are frequent so that the Welcome
-// carries one. (The hazard of a wiped node that was part of a majority is issue-tracked on the
-// `core` branch; this test exercises the real path as it is.)
+// carries one. The other two stay up, as a safe rejoin requires (README "Wiped nodes": the
+// wiped node votes again only after leading once with every other member's fresh promise).
 TEST(Faults, WipedFollowerRejoinsEmpty) {
   ClusterOptions o;
   o.snapshot_every = 50;
