@@ -22,16 +22,9 @@ struct Scenario {
   std::function<void(TestCluster&, Schedule&, RunStats*)> inject;
 };
 
-std::string TestName() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  return std::string(info->test_suite_name()) + "." + info->name();
-}
-
 // Runs `scenario` under load and returns the failed checks ("" if none).
 std::string RunScenario(const Scenario& scenario, uint64_t seed, RunStats* stats) {
-  std::printf("fault seed %llu; reproduce: SYNOD_FAULT_SEED=%llu %s --gtest_filter=%s\n",
-              (unsigned long long)seed, (unsigned long long)seed,
-              "build/bin/integration_fault_tests", TestName().c_str());
+  PrintReproducer(seed);
   TestCluster cluster(scenario.cluster);
   cluster.StartAll();
   if (cluster.WaitForLeader(20000) == 0) return "no leader at start\n" + cluster.DescribeStatus();
@@ -50,7 +43,7 @@ void RunAndExpectOk(const Scenario& scenario) {
   const uint64_t seed = FaultSeed();
   RunStats stats;
   const std::string failures = RunScenario(scenario, seed, &stats);
-  PrintSummary(TestName(), seed, stats, failures.empty());
+  PrintSummary(CurrentTestName(), seed, stats, failures.empty());
   EXPECT_EQ(failures, "") << "seed " << seed;
   EXPECT_GT(stats.faults, 0u);
   EXPECT_GT(stats.kv_acked, 0u);
@@ -139,7 +132,7 @@ TEST(Faults, PlantedEarlyAckIsCaught) {
   const uint64_t seed = FaultSeed();
   RunStats stats;
   const std::string failures = RunScenario({o, KillLeaderTwice}, seed, &stats);
-  PrintSummary(TestName(), seed, stats, failures.empty());
+  PrintSummary(CurrentTestName(), seed, stats, failures.empty());
   std::printf("what the checks reported (expected):\n%s", failures.c_str());
   // Caught by the checks themselves (not, say, by a cluster that failed to start).
   const bool caught = failures.find("NOT linearizable") != std::string::npos ||
