@@ -1,6 +1,7 @@
 #include "client/client.h"
 
 #include <chrono>
+#include <limits>
 #include <random>
 
 #include "net/codec.h"
@@ -188,8 +189,9 @@ Result<SnapshotChunkMsg> Client::FetchSnapshot(NodeId node, const SnapshotFetchM
   // A late answer to an earlier fetch has another (slot, offset): skipped.
   auto answer = Ask(node, fetch, timeout_ms, [&fetch](const Body& b) {
     const auto* c = std::get_if<SnapshotChunkMsg>(&b);
-    return c &&
-           (fetch.slot == 0 ? c->offset == 0 : c->slot == fetch.slot && c->offset == fetch.offset);
+    // A request for the latest backup (offset = minimum slot) is answered at offset 0.
+    const bool latest = fetch.slot == std::numeric_limits<Slot>::max();
+    return c && c->offset == (latest ? 0 : fetch.offset) && (latest || c->slot == fetch.slot);
   });
   if (!answer.ok()) return answer.status();
   return std::get<SnapshotChunkMsg>(std::move(answer.value().body));

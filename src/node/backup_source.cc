@@ -7,10 +7,10 @@
 namespace synod::node {
 
 SnapshotChunkMsg BackupSource::OnFetch(const SnapshotFetchMsg& f) {
-  if (f.slot == 0) {
+  if (f.slot == kBackupLatest) {
     if (slot_ > 0 && slot_ >= f.offset) return ChunkAt(0);
     wanted_ = std::max(wanted_, std::max<Slot>(f.offset, 1));
-    return SnapshotChunkMsg{};  // Being made: ask again.
+    return SnapshotChunkMsg{kBackupLatest, 0, 0, {}};  // Being made: ask again.
   }
   if (f.slot != slot_) return SnapshotChunkMsg{f.slot, f.offset, 0, {}};  // Gone.
   return ChunkAt(f.offset);

@@ -1,10 +1,11 @@
 // BackupSource: the node's side of `synod backup`. A client asks with SnapshotFetch messages
 // (the same ones peers use for Welcome snapshots, but from the client endpoint):
 //
-//   {slot 0, offset M}   "a backup of a state at applied slot >= M". Answer: the first chunk
+//   {kBackupLatest, M}   "a backup of a state at applied slot >= M". Answer: the first chunk
 //                        of the backup blob at slot S >= M ({S, 0, total, data}), or
-//                        {0, 0, 0, ""} while one is being made (ask again). A new one is begun
-//                        once this node has applied M.
+//                        {kBackupLatest, 0, 0, ""} while one is being made (ask again). A new
+//                        one is begun once this node has applied M. (The codec refuses slot 0,
+//                        hence the all-ones sentinel, which no real slot reaches.)
 //   {slot S, offset o}   the chunk at `o` of the backup at S; total 0 if it is gone (replaced).
 //
 // A backup is taken like the periodic snapshot (node.cc): a consistent view begun on the loop
@@ -16,6 +17,7 @@
 
 #include <chrono>
 #include <future>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +27,8 @@
 #include "paxos/message.h"
 
 namespace synod::node {
+
+inline constexpr Slot kBackupLatest = std::numeric_limits<Slot>::max();
 
 class BackupSource {
  public:
