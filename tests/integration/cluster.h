@@ -71,6 +71,7 @@ struct ClusterOptions {
   int tick_ms = 5;
   uint64_t snapshot_every = 2000;
   std::string log_level = "info";
+  bool metrics = false;  // Each node also serves /metrics (--metrics-addr) on a leased port.
 };
 
 class TestCluster {
@@ -88,6 +89,8 @@ class TestCluster {
   std::string dir() const { return dir_; }
   std::string DataDir(NodeId id) const;
   std::string LogPath(NodeId id) const;  // The node's stdout + stderr.
+  // The node's --metrics-addr port. REQUIRES: options.metrics.
+  uint16_t MetricsPort(NodeId id) const;
 
   void StartAll();
   void Start(NodeId id);
