@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <optional>
 
@@ -56,6 +57,15 @@ int RunNode(const NodeFlags& f) {
     metrics_addr = parsed.value();
   }
   o.data_dir = f.data;
+  // TEST ONLY: a planted bug for the fault suite (node.h, testing_early_ack). Not a flag, so
+  // that no user sees it in --help; any other value is refused.
+  if (const char* plant = std::getenv("SYNOD_TEST_PLANT"); plant != nullptr && *plant != 0) {
+    if (std::string(plant) != "early-ack") {
+      return Fail(kExitUsage, "SYNOD_TEST_PLANT=" + std::string(plant) +
+                                  " is not a known planted bug (known: early-ack)");
+    }
+    o.testing_early_ack = true;
+  }
   o.tick_ms = f.tick_ms;
   o.snapshot_every_slots = f.snapshot_every;
   std::error_code ec;
@@ -64,6 +74,12 @@ int RunNode(const NodeFlags& f) {
   std::filesystem::permissions(f.data, std::filesystem::perms::owner_all,
                                std::filesystem::perm_options::replace, ec);
   SetUpLogging(f.data, f.log_level, o.id);
+  if (o.testing_early_ack) {
+    spdlog::warn(
+        "node {}: TEST ONLY planted bug early-ack: writes are answered before they are "
+        "decided",
+        o.id);
+  }
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
   std::signal(SIGPIPE, SIG_IGN);

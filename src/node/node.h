@@ -43,6 +43,10 @@ struct NodeOptions {
   uint64_t seed = 0;  // Backoff randomness; 0: drawn at start.
   // Where the loop counts what it does (read by a MetricsServer); null: the node makes its own.
   std::shared_ptr<NodeMetrics> metrics;
+  // TEST ONLY, a planted bug (env SYNOD_TEST_PLANT=early-ack, see tools/node_cmd.cc): answer a
+  // client's write with "ok" as soon as it arrives, before it is decided or persisted. Exists
+  // to show that the fault suite (tests/integration/faults) catches such a node.
+  bool testing_early_ack = false;
 };
 
 // The cluster id a data dir is bound to when none is given: a hash of the canonical spec.
@@ -61,8 +65,10 @@ class Node {
   Status MaybeSnapshot();
   void Route(Envelope& envelope);
   void Remember(const Command& command, const std::string& routing_id);
+  void PlantedEarlyAck(const Command& command, const std::string& routing_id);
   StatusReportMsg Report(bool check);
   void LogRoleChange();
+  void LogMembership();
   void ReportInvalidFrames();
   void PublishMetrics();
   // Snapshot transfer (see node.cc): Welcomes travel without their snapshot, which the
@@ -110,6 +116,9 @@ class Node {
   std::map<Slot, std::shared_ptr<const std::string>> served_;
   Core::Role role_ = Core::Role::kLearner;
   NodeId leader_ = 0;
+  bool rejoining_logged_ = false;  // As last logged (see LogMembership).
+  int64_t waiting_since_ms_ = 0;   // Not a voting member since then (0: voting).
+  int64_t waiting_report_ms_ = 0;
 };
 
 }  // namespace synod::node

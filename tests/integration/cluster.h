@@ -72,6 +72,14 @@ struct ClusterOptions {
   uint64_t snapshot_every = 2000;
   std::string log_level = "info";
   bool metrics = false;  // Each node also serves /metrics (--metrics-addr) on a leased port.
+  // NAME=VALUE entries added to every node's environment (e.g. SYNOD_TEST_PLANT).
+  std::vector<std::string> env;
+  // 0: every node listens on 127.0.0.1. Else node i on 127.0.0.(host_base + i), for tests
+  // that tell nodes apart by address (partitions, inside a network namespace).
+  int host_base = 0;
+  // 0: nodes run as the test's user. Else node i runs as uid (uid_base + i) and owns its dir
+  // (REQUIRES root), so that iptables' owner match can tell its packets apart.
+  unsigned uid_base = 0;
 };
 
 class TestCluster {
