@@ -7,6 +7,7 @@
 namespace synod::node {
 
 SnapshotChunkMsg BackupSource::OnFetch(const SnapshotFetchMsg& f) {
+  asked_ = std::chrono::steady_clock::now();
   if (f.slot == kBackupLatest) {
     if (slot_ > 0 && slot_ >= f.offset) return ChunkAt(0);
     wanted_ = std::max(wanted_, std::max<Slot>(f.offset, 1));
@@ -47,6 +48,11 @@ Status BackupSource::Poll() {
     blob_ = std::make_shared<const std::string>(std::move(blob.value()));
     metrics_->backups_taken.fetch_add(1, std::memory_order_relaxed);
     if (slot_ >= wanted_) wanted_ = 0;
+  }
+  if (blob_ && !making_ &&
+      std::chrono::steady_clock::now() - asked_ > std::chrono::seconds(kBackupKeepSeconds)) {
+    slot_ = 0;  // Nobody fetched it for a while: give the memory back.
+    blob_.reset();
   }
   if (wanted_ == 0 || making_ || app_->applied_slot() < wanted_) return Status::Ok();
   auto stream = app_->BeginSnapshot();

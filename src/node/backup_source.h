@@ -10,7 +10,8 @@
 //
 // A backup is taken like the periodic snapshot (node.cc): a consistent view begun on the loop
 // thread, read and encoded on another thread, so the loop never stalls. At most one is in the
-// making and one kept (the newest), so memory is bounded by one snapshot.
+// making and one kept (the newest), so memory is bounded by one snapshot; the kept one is
+// dropped once no client asked for it for kBackupKeepSeconds.
 //
 // Owned by the node's loop thread; not thread-safe.
 #pragma once
@@ -29,6 +30,7 @@
 namespace synod::node {
 
 inline constexpr Slot kBackupLatest = std::numeric_limits<Slot>::max();
+inline constexpr int kBackupKeepSeconds = 60;
 
 class BackupSource {
  public:
@@ -52,8 +54,9 @@ class BackupSource {
     std::chrono::steady_clock::time_point started;
   };
   std::optional<Making> making_;
-  Slot slot_ = 0;                            // Of the kept backup; 0: none.
-  std::shared_ptr<const std::string> blob_;  // Invariant: non-null iff slot_ > 0.
+  Slot slot_ = 0;                                // Of the kept backup; 0: none.
+  std::shared_ptr<const std::string> blob_;      // Invariant: non-null iff slot_ > 0.
+  std::chrono::steady_clock::time_point asked_;  // Last fetch of any kind.
 };
 
 }  // namespace synod::node
