@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   synod::tools::AddDemoCommand(app, &rc);
   synod::tools::AddLocalCommand(app, &rc);
   synod::tools::AddBackupCommands(app, &rc);
+  synod::tools::AddLeaderCommand(app, &rc);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

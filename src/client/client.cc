@@ -197,4 +197,11 @@ Result<SnapshotChunkMsg> Client::FetchSnapshot(NodeId node, const SnapshotFetchM
   return std::get<SnapshotChunkMsg>(std::move(answer.value().body));
 }
 
+Result<LeaderTransferMsg> Client::TransferLeader(NodeId node, NodeId to, int timeout_ms) {
+  auto answer = Ask(node, LeaderTransferMsg{to, false, 0}, timeout_ms,
+                    [](const Body& b) { return std::holds_alternative<LeaderTransferMsg>(b); });
+  if (!answer.ok()) return answer.status();
+  return std::get<LeaderTransferMsg>(std::move(answer.value().body));
+}
+
 }  // namespace synod::client

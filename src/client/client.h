@@ -55,6 +55,9 @@ class Client {
   // Asks one node for a piece of a backup snapshot (node/backup_source.h has the protocol).
   Result<SnapshotChunkMsg> FetchSnapshot(NodeId node, const SnapshotFetchMsg& fetch,
                                          int timeout_ms);
+  // Asks one node to hand its leadership to `to` (`synod leader transfer`); the answer says
+  // whether it leads and started the transfer, and whom it follows otherwise.
+  Result<LeaderTransferMsg> TransferLeader(NodeId node, NodeId to, int timeout_ms);
 
   uint64_t client_id() const { return options_.client_id; }
   const net::ClusterSpec& cluster() const { return options_.cluster; }

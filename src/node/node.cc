@@ -271,6 +271,15 @@ bool Node::Intercept(const net::Transport::Inbound& in, Ready* ready) {
     transport_->Send({options_.id, kClientEndpoint, backup_->OnFetch(*f)}, in.routing_id);
     return true;
   }
+  if (const auto* t = std::get_if<LeaderTransferMsg>(&e.body)) {
+    if (e.from != kClientEndpoint) return true;
+    LeaderTransferMsg reply{t->to, core_->TransferLeadership(t->to), core_->replica().leader()};
+    if (reply.accepted) {
+      spdlog::info("node {} hands leadership to node {} (leader transfer)", options_.id, t->to);
+    }
+    transport_->Send({options_.id, kClientEndpoint, reply}, in.routing_id);
+    return true;
+  }
   if (e.from == kClientEndpoint) return false;
   if (options_.cluster.Find(e.from) == nullptr) {  // Not a member: dropped.
     metrics_->rejected_not_member.fetch_add(1, std::memory_order_relaxed);
