@@ -2,9 +2,9 @@
 # tools/soak.sh --minutes N [--seed S] [--build DIR]: the fault suite
 # (tests/integration/faults) in rounds for as long as asked.
 #
-# A round runs every fault scenario once (leader kill -9, all nodes kill -9, leader paused,
-# wiped follower, and, as root, minority partition and leader isolation), each in its own
-# process, with SYNOD_FAULT_SEED = S + round, and prints one line:
+# A round runs every fault scenario once (leader kill -9, leader + follower kill -9, all nodes
+# kill -9, leader paused, wiped follower, and, as root, minority partition and leader
+# isolation), each in its own process, with SYNOD_FAULT_SEED = S + round, and prints one line:
 #   round R seed S: faults F, kv ops acked A unknown U, transfers acked A unknown U, checks ok N fail 0
 # It stops starting new scenarios once N minutes have passed. On the first failed check it
 # stops, shows the end of that run's output and the command that reproduces it, and exits 1.
@@ -41,6 +41,7 @@ cmake --build "$build" --target synod integration_fault_tests >&2
 bin="$build/bin/integration_fault_tests"
 tests=(
   Faults.LeaderKill9UnderLoadThenRestart
+  Faults.LeaderAndFollowerKill9ThenRestart
   Faults.AllNodesKill9UnderLoadThenRestartAll
   Faults.LeaderPausedLongerThanLeaderTimeoutThenResumed
   Faults.WipedFollowerRejoinsEmpty

@@ -7,6 +7,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "paxos/hash.h"  // Mix64: header only, no dependency on the core.
+
 namespace synod::check {
 namespace {
 
@@ -20,13 +22,6 @@ struct State {
   uint64_t version = 0;
 };
 constexpr int64_t kNever = std::numeric_limits<int64_t>::max();  // Return time of unknowns.
-
-uint64_t SplitMix(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
 
 // The memo key of (linearized set, state): two independent Zobrist hashes, 128 bits in all.
 // A collision (probability about visited^2 / 2^128) could only prune a branch wrongly.
@@ -222,9 +217,8 @@ void KeyChecker::Relink(int i) {  // REQUIRES: undoes the latest Unlink still in
 }
 
 MemoKey KeyChecker::Key(const State& state) const {
-  const uint64_t s =
-      SplitMix(SplitMix(uint64_t(int64_t(state.value)) + 0x51ED270B27u) ^ state.version);
-  return {lin_a_ ^ s, lin_b_ ^ SplitMix(s)};
+  const uint64_t s = Mix64(Mix64(uint64_t(int64_t(state.value)) + 0x51ED270B27u) ^ state.version);
+  return {lin_a_ ^ s, lin_b_ ^ Mix64(s)};
 }
 
 std::string KeyChecker::Stuck() const {
@@ -252,8 +246,8 @@ KeyReport KeyChecker::Run() {
   }
   for (int i = 0; i < n; ++i) {
     return_ns_.push_back(ops_[i]->known ? ops_[i]->return_ns : kNever);
-    zobrist_a_.push_back(SplitMix(2 * uint64_t(i) + 1));
-    zobrist_b_.push_back(SplitMix(~(2 * uint64_t(i))));
+    zobrist_a_.push_back(Mix64(2 * uint64_t(i) + 1));
+    zobrist_b_.push_back(Mix64(~(2 * uint64_t(i))));
     known_left_ += ops_[i]->known ? 1 : 0;
   }
   struct Frame {

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -51,6 +52,9 @@ class Client {
 
   // Asks one node directly for its status; fails when it does not answer in `timeout_ms`.
   Result<StatusReportMsg> QueryStatus(NodeId node, bool check, int timeout_ms);
+  // Asks one node for a piece of a backup snapshot (node/backup_source.h has the protocol).
+  Result<SnapshotChunkMsg> FetchSnapshot(NodeId node, const SnapshotFetchMsg& fetch,
+                                         int timeout_ms);
   // Asks one node to hand its leadership to `to` (`synod leader transfer`); the answer says
   // whether it leads and started the transfer, and whom it follows otherwise.
   Result<LeaderTransferMsg> TransferLeader(NodeId node, NodeId to, int timeout_ms);
@@ -70,10 +74,9 @@ class Client {
   void Resend(Pending& p, int64_t now_ms);
   bool Receive(int wait_ms, Envelope* out);
   size_t IndexOf(NodeId id) const;
-  // Sends `body` to one node and waits for an answer of type T from it (other bodies are
-  // skipped), up to `timeout_ms`.
-  template <typename T>
-  Result<T> Ask(NodeId node, Body body, int timeout_ms);
+  // Sends `question` to `node` and waits up to `timeout_ms` for a frame `is_answer` accepts.
+  Result<Envelope> Ask(NodeId node, Body question, int timeout_ms,
+                       const std::function<bool(const Body&)>& is_answer);
 
   ClientOptions options_;
   std::unique_ptr<zmq::context_t> own_context_;

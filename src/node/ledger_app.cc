@@ -5,7 +5,6 @@
 #include "storage/ledger/ledger_column_families.h"
 
 namespace synod::node {
-namespace {
 
 ledger::RocksDbLedgerTables::Handles LedgerHandles(storage::RocksLogStore* store) {
   ledger::RocksDbLedgerTables::Handles handles{};
@@ -15,8 +14,6 @@ ledger::RocksDbLedgerTables::Handles LedgerHandles(storage::RocksLogStore* store
   }
   return handles;
 }
-
-}  // namespace
 
 LedgerApp::LedgerApp(storage::RocksLogStore* store)
     : tables_(std::make_unique<ledger::RocksDbLedgerTables>(store->db(), LedgerHandles(store))) {}
@@ -47,9 +44,9 @@ Result<std::string> LedgerApp::Drain(ledger::SnapshotStream* stream) {
   return blob.Take();
 }
 
-Status LedgerApp::Install(Slot slot, const std::string& blob) {
-  sm_.reset();
-  ledger::SnapshotInstaller installer(tables_.get());
+Result<std::unique_ptr<ledger::StateMachine>> InstallBlob(ledger::LedgerTables* tables, Slot slot,
+                                                          const std::string& blob) {
+  ledger::SnapshotInstaller installer(tables);
   ByteReader reader(blob);
   std::string chunk;
   while (!reader.Done()) {
@@ -62,7 +59,12 @@ Status LedgerApp::Install(Slot slot, const std::string& blob) {
                               std::to_string(installer.applied_slot()) + ", expected " +
                               std::to_string(slot));
   }
-  auto sm = installer.Finish();
+  return installer.Finish();
+}
+
+Status LedgerApp::Install(Slot slot, const std::string& blob) {
+  sm_.reset();
+  auto sm = InstallBlob(tables_.get(), slot, blob);
   if (!sm.ok()) return sm.status();
   sm_ = std::move(sm.value());
   return Status::Ok();

@@ -1,5 +1,7 @@
 #include "tests/integration/faults/harness.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -8,7 +10,6 @@
 #include "ledger/client.h"
 #include "node/ledger_app.h"
 #include "node/node.h"
-#include "storage/ledger/ledger_column_families.h"
 #include "storage/ledger/rocksdb_ledger_tables.h"
 #include "storage/rocks_log_store.h"
 
@@ -26,13 +27,6 @@ int64_t NowNs() {
       .count();
 }
 
-uint64_t Mix(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
 // What one stopped node's data dir holds for each transfer id (nullopt: absent).
 using Found = std::map<ledger::Id128, std::optional<ledger::Transfer>>;
 
@@ -44,11 +38,7 @@ std::string ReadTransfers(TestCluster& cluster, NodeId id,
   so.node_id = id;
   auto store = storage::RocksLogStore::Open(so);
   if (!store.ok()) return "node " + std::to_string(id) + ": " + store.status().ToString();
-  ledger::RocksDbLedgerTables::Handles handles{};
-  for (size_t i = 0; i < handles.size(); ++i) {
-    handles[i] = store.value()->ColumnFamily(ledger::kLedgerColumnFamilies[i]);
-  }
-  ledger::RocksDbLedgerTables tables(store.value()->db(), handles);
+  ledger::RocksDbLedgerTables tables(store.value()->db(), node::LedgerHandles(store.value().get()));
   for (const TransferRecord& r : records) {
     std::string value;
     bool found = false;
@@ -163,11 +153,11 @@ std::vector<TransferRecord> Workload::transfers() const {
 
 void Workload::Run(int thread) {
   auto client = cluster_->NewClient(options_.client_timeout_ms, options_.client_retry_ms);
-  uint64_t rng = Mix(seed_ ^ (uint64_t(thread + 1) << 56));
+  Prng prng(seed_ ^ (uint64_t(thread + 1) << 56));
   uint64_t seq = 0;
   std::vector<uint64_t> versions(size_t(options_.kv_keys), 0);  // Last version seen per key.
   while (!stop_.load()) {
-    rng = Mix(rng);
+    const uint64_t rng = prng.Next();
     if (rng % 2 == 0) {
       KvStep(*client, thread, rng >> 1, &seq, &versions);
     } else {
@@ -249,7 +239,10 @@ std::string CheckRun(TestCluster& cluster, const Workload& workload, RunStats* s
     ++(t.outcome == Outcome::kUnknown ? stats->transfers_unknown : stats->transfers_acked);
   }
   std::string failures;
-  if (!cluster.WaitForConvergence(60000)) {
+  for (NodeId id : cluster.ids()) {  // A node that died on its own would escape the checks.
+    if (!cluster.Running(id)) failures += "node " + std::to_string(id) + " is not running\n";
+  }
+  if (!cluster.WaitForConvergence(60000, cluster.ids())) {
     failures +=
         "nodes did not converge to one applied slot and state hash:\n" + cluster.DescribeStatus();
   }
@@ -287,10 +280,20 @@ void PrintSummary(const std::string& test, uint64_t seed, const RunStats& s, boo
   std::fflush(stdout);
 }
 
-uint64_t Schedule::Next() { return state_ = Mix(state_); }
-
 void Schedule::SleepBetween(int lo_ms, int hi_ms) {
-  std::this_thread::sleep_for(std::chrono::milliseconds(Between(lo_ms, hi_ms)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(prng_.Range(lo_ms, hi_ms)));
+}
+
+std::string CurrentTestName() {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  return std::string(info->test_suite_name()) + "." + info->name();
+}
+
+void PrintReproducer(uint64_t seed) {
+  std::printf("fault seed %llu; reproduce: SYNOD_FAULT_SEED=%llu %s --gtest_filter=%s\n",
+              (unsigned long long)seed, (unsigned long long)seed,
+              "build/bin/integration_fault_tests", CurrentTestName().c_str());
+  std::fflush(stdout);
 }
 
 }  // namespace synod::integration::faults

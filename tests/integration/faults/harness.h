@@ -28,6 +28,7 @@
 
 #include "check/linearizability.h"
 #include "ledger/records.h"
+#include "paxos/prng.h"
 #include "tests/integration/cluster.h"
 
 namespace synod::integration::faults {
@@ -98,16 +99,20 @@ uint64_t FaultSeed();
 //   transfers_unknown=U checks=ok|fail
 void PrintSummary(const std::string& test, uint64_t seed, const RunStats& stats, bool ok);
 
-// A seeded source of fault timings (splitmix64).
+// A seeded source of fault timings.
 class Schedule {
  public:
-  explicit Schedule(uint64_t seed) : state_(seed) {}
-  uint64_t Next();
-  int Between(int lo, int hi) { return lo + int(Next() % uint64_t(hi - lo + 1)); }
+  explicit Schedule(uint64_t seed) : prng_(seed) {}
+  uint64_t Next() { return prng_.Next(); }
   void SleepBetween(int lo_ms, int hi_ms);
 
  private:
-  uint64_t state_;
+  Prng prng_;
 };
+
+// "Suite.Name" of the running test.
+std::string CurrentTestName();
+// Prints the seed and the command that replays this test with it.
+void PrintReproducer(uint64_t seed);
 
 }  // namespace synod::integration::faults

@@ -88,20 +88,13 @@ class Namespace {
   std::string iptables_;
 };
 
-std::string TestName() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  return std::string(info->test_suite_name()) + "." + info->name();
-}
-
 // Cuts `isolated` from every other node for a while under load, heals, checks.
 void RunIsolation(bool isolate_leader) {
   std::string skip;
   Namespace ns(&skip);
   if (!skip.empty()) GTEST_SKIP() << skip;
   const uint64_t seed = FaultSeed();
-  std::printf("fault seed %llu; reproduce: SYNOD_FAULT_SEED=%llu %s --gtest_filter=%s\n",
-              (unsigned long long)seed, (unsigned long long)seed,
-              "build/bin/integration_fault_tests", TestName().c_str());
+  PrintReproducer(seed);
   ClusterOptions o;
   o.host_base = kHostBase;
   o.uid_base = kUidBase;
@@ -147,7 +140,7 @@ void RunIsolation(bool isolate_leader) {
   }
   workload.Stop();
   const std::string failures = CheckRun(cluster, workload, &stats);
-  PrintSummary(TestName(), seed, stats, failures.empty());
+  PrintSummary(CurrentTestName(), seed, stats, failures.empty());
   EXPECT_EQ(failures, "") << "seed " << seed;
   EXPECT_GT(stats.kv_acked, 0u);
   EXPECT_GT(stats.transfers_acked, 0u);
