@@ -155,6 +155,13 @@ Result<std::string> Client::Execute(std::string payload) {
 Result<StatusReportMsg> Client::QueryStatus(NodeId node, bool check, int timeout_ms) {
   const size_t i = IndexOf(node);
   if (i >= sockets_.size()) return Status::InvalidArgument("no node " + std::to_string(node));
+  // A report that came after its own query timed out must not answer this one (a query has no
+  // id to match it by): drop whatever already waits on the socket.
+  try {
+    for (zmq::message_t stale; sockets_[i].recv(stale, zmq::recv_flags::dontwait);) {
+    }
+  } catch (const zmq::error_t&) {
+  }
   SendTo(i, {kClientEndpoint, node, StatusQueryMsg{check}});
   const int64_t deadline = NowMs() + timeout_ms;
   zmq::pollitem_t item{sockets_[i].handle(), 0, ZMQ_POLLIN, 0};
