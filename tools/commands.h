@@ -15,5 +15,7 @@ void AddStatusCommands(CLI::App& app, int* rc);
 void AddLoadCommand(CLI::App& app, int* rc);
 void AddDemoCommand(CLI::App& app, int* rc);
 void AddLocalCommand(CLI::App& app, int* rc);
+void AddBackupCommands(CLI::App& app, int* rc);
+void AddLeaderCommand(CLI::App& app, int* rc);
 
 }  // namespace synod::tools

@@ -41,6 +41,7 @@ CLI::Validator NonEmptySpec();
 #include <nlohmann/json.hpp>
 
 #include "ledger/client.h"
+#include "paxos/message.h"
 
 namespace synod::tools {
 
@@ -53,6 +54,16 @@ nlohmann::json IdJson(unsigned __int128 v);
 
 // Prints `j` (with --json) or `human` (without) on one line of stdout.
 void Print(const ClientFlags& flags, const nlohmann::json& j, const std::string& human);
+
+// One node's answer to a status query; `up` false when it did not answer in time.
+struct NodeView {
+  net::NodeAddress address;
+  bool up = false;
+  StatusReportMsg report;
+};
+// Asks every node of the cluster (flags.timeout_ms split among them, 200..2000 ms each). On a
+// bad spec or no connection prints the reason and returns false with *rc set.
+bool QueryAll(const ClientFlags& flags, bool check, std::vector<NodeView>* out, int* rc);
 
 // `synod check`: the invariant check on every node and state hashes compared at a common
 // applied slot. Fills *out with the contract's JSON; returns the exit code (0 ok, 1 not ok).

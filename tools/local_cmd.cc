@@ -48,6 +48,7 @@ struct LocalFlags {
   bool wipe = false;
   int timeout_ms = 30000;
   std::string log_level = "info";
+  uint32_t metrics_port = 0;  // 0: no metrics; else node i serves them on metrics_port+i-1.
 };
 
 std::string DataRoot(const LocalFlags& f) {
@@ -158,14 +159,19 @@ std::optional<std::string> TakenPort(const net::ClusterSpec& spec) {
 
 // Starts `synod node` for one member in its own session, output appended to stdout.log.
 Result<pid_t> SpawnNode(const std::string& root, const std::string& spec, NodeId id,
-                        const std::string& log_level) {
+                        const LocalFlags& f) {
   const std::string dir = NodeDir(root, id);
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Status::IoError("cannot create " + dir + ": " + ec.message());
-  auto pid = SpawnSelf({"node", "--id", std::to_string(id), "--cluster", spec, "--data",
-                        NodeDataDir(root, id), "--log-level", log_level},
-                       dir + "/stdout.log", ChildLife::kDetached);
+  std::vector<std::string> args = {"node",     "--id",   std::to_string(id),    "--cluster",
+                                   spec,       "--data", NodeDataDir(root, id), "--log-level",
+                                   f.log_level};
+  if (f.metrics_port != 0) {
+    args.push_back("--metrics-addr");
+    args.push_back("127.0.0.1:" + std::to_string(f.metrics_port + id - 1));
+  }
+  auto pid = SpawnSelf(args, dir + "/stdout.log", ChildLife::kDetached);
   if (!pid.ok()) return pid.status();
   if (!WriteFileAtomically(PidFile(root, id), std::to_string(pid.value()))) {
     return Status::IoError("cannot write " + PidFile(root, id));
@@ -253,6 +259,12 @@ int LocalUp(const LocalFlags& f) {
     return Fail(kExitUsage, "--port " + std::to_string(f.port) + " leaves no room for " +
                                 std::to_string(f.nodes) + " nodes (ports up to 65535)");
   }
+  const uint32_t m = f.metrics_port;
+  if (m != 0 && (m + f.nodes - 1 > 65535 || (m < f.port + f.nodes && f.port < m + f.nodes))) {
+    return Fail(kExitUsage, "--metrics-port " + std::to_string(m) + " must leave room for " +
+                                std::to_string(f.nodes) +
+                                " ports up to 65535, apart from the nodes' ports");
+  }
   const std::string root = DataRoot(f);
   net::ClusterSpec old;
   for (const NodeProcess& p : ReadPids(root, LocalNodeIds(root, &old))) {
@@ -270,6 +282,15 @@ int LocalUp(const LocalFlags& f) {
   if (auto taken = TakenPort(spec)) {
     return Fail(kExitFailure, "port " + *taken + " is in use; choose another --port");
   }
+  if (m != 0) {
+    std::string metrics;
+    for (uint32_t i = 1; i <= f.nodes; ++i) {
+      metrics += (i > 1 ? "," : "") + std::to_string(i) + "=127.0.0.1:" + std::to_string(m + i - 1);
+    }
+    if (auto taken = TakenPort(net::ClusterSpec::Parse(metrics).value())) {
+      return Fail(kExitFailure, "port " + *taken + " is in use; choose another --metrics-port");
+    }
+  }
   std::error_code ec;
   fs::create_directories(root, ec);
   fs::create_directories(SynodHome(), ec);
@@ -278,7 +299,7 @@ int LocalUp(const LocalFlags& f) {
   }
   std::vector<NodeProcess> procs;
   for (NodeId id : spec.Ids()) {
-    auto pid = SpawnNode(root, spec.ToString(), id, f.log_level);
+    auto pid = SpawnNode(root, spec.ToString(), id, f);
     if (!pid.ok()) {
       StopNodes(root, procs);
       return Fail(kExitFailure, pid.status().message());
@@ -306,14 +327,20 @@ int LocalUp(const LocalFlags& f) {
                             {"address", a.host + ":" + std::to_string(a.port)},
                             {"data", NodeDataDir(root, a.id)},
                             {"log", NodeDir(root, a.id) + "/stdout.log"}});
+    if (m != 0) {
+      out["nodes"].back()["metrics"] =
+          "http://127.0.0.1:" + std::to_string(m + a.id - 1) + "/metrics";
+    }
   }
   if (f.json) {
     std::printf("%s\n", out.dump().c_str());
     return kExitOk;
   }
   for (const json& n : out["nodes"]) {
-    std::printf("node %u  pid %d  %s  data %s\n", n["id"].get<unsigned>(), n["pid"].get<int>(),
-                n["address"].get<std::string>().c_str(), n["data"].get<std::string>().c_str());
+    std::printf(
+        "node %u  pid %d  %s  data %s%s\n", n["id"].get<unsigned>(), n["pid"].get<int>(),
+        n["address"].get<std::string>().c_str(), n["data"].get<std::string>().c_str(),
+        n.contains("metrics") ? ("  metrics " + n["metrics"].get<std::string>()).c_str() : "");
   }
   std::printf("leader: node %u\ncluster: %s (written to %s)\nlogs: %s/n*/stdout.log\n",
               leader.value(), spec.ToString().c_str(), ClusterFilePath().c_str(), root.c_str());
@@ -398,6 +425,9 @@ void AddLocalCommand(CLI::App& app, int* rc) {
       ->check(CLI::Range(100, 600000));
   up->add_option("--log-level", f->log_level, "The nodes' log level")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  up->add_option("--metrics-port", f->metrics_port,
+                 "Serve /metrics: node i on 127.0.0.1:(metrics-port+i-1); 0 (default): off")
+      ->check(CLI::Range(0, 65535));
   up->add_flag("--json", f->json, "Print one JSON object");
   up->callback([f, rc] { *rc = LocalUp(*f); });
 

@@ -7,7 +7,9 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 
+#include "node/metrics_server.h"
 #include "node/node.h"
 #include "storage/data_dir.h"
 #include "tools/commands.h"
@@ -26,6 +28,7 @@ struct NodeFlags {
   std::string log_level = "info";
   uint32_t tick_ms = 5;
   uint64_t snapshot_every = 2000;
+  std::string metrics_addr;  // Empty: no metrics server.
 };
 
 void SetUpLogging(const std::string& data_dir, const std::string& level, NodeId id) {
@@ -46,6 +49,12 @@ int RunNode(const NodeFlags& f) {
   if (o.cluster.Find(o.id) == nullptr) {
     return Fail(kExitUsage,
                 "--id " + std::to_string(f.id) + " is not in the cluster " + o.cluster.ToString());
+  }
+  std::optional<node::HostPort> metrics_addr;
+  if (!f.metrics_addr.empty()) {
+    auto parsed = node::ParseHostPort(f.metrics_addr);
+    if (!parsed.ok()) return Fail(kExitUsage, "--metrics-addr: " + parsed.status().message());
+    metrics_addr = parsed.value();
   }
   o.data_dir = f.data;
   // TEST ONLY: a planted bug for the fault suite (node.h, testing_early_ack). Not a flag, so
@@ -74,6 +83,14 @@ int RunNode(const NodeFlags& f) {
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
   std::signal(SIGPIPE, SIG_IGN);
+  std::unique_ptr<node::MetricsServer> metrics_server;
+  if (metrics_addr) {
+    o.metrics = std::make_shared<node::NodeMetrics>(o.id, o.cluster.Ids(), o.data_dir);
+    auto server =
+        node::MetricsServer::Start(*metrics_addr, [m = o.metrics] { return m->Render(); });
+    if (!server.ok()) return Fail(kExitFailure, server.status().message());
+    metrics_server = std::move(server.value());
+  }
   auto node = node::Node::Open(std::move(o));
   if (!node.ok()) {
     spdlog::error("cannot start: {}", node.status().ToString());
@@ -101,6 +118,8 @@ void AddNodeCommand(CLI::App& app, int* rc) {
       ->check(CLI::Range(1, 1000));
   cmd->add_option("--snapshot-every", f->snapshot_every, "Applied slots between snapshots")
       ->check(CLI::Range(uint64_t{1}, uint64_t{100000000}));
+  cmd->add_option("--metrics-addr", f->metrics_addr,
+                  "Serve Prometheus metrics at http://HOST:PORT/metrics");
   cmd->callback([f, rc] { *rc = RunNode(*f); });
 }
 

@@ -52,6 +52,7 @@ void AddSimCommand(CLI::App& app, int* rc) {
   cmd->add_flag("--partitions", o.partitions, "Inject symmetric and one-way partitions");
   cmd->add_flag("--crashes", o.crashes, "Crash and restart nodes");
   cmd->add_flag("--wipes", o.wipes, "Crash nodes and restart them with an empty data dir");
+  cmd->add_flag("--transfers", o.transfers, "Ask the leader to hand over to a random member");
   cmd->add_option("--clients", o.clients, "Concurrent clients")->check(CLI::Range(1, 64));
   cmd->add_option("--plant", flags->plant, "Test only: plant a bug the checkers must catch")
       ->check(CLI::IsMember({"acceptor-amnesia", "leader-ignores-promises", "skip-sessions",

@@ -8,17 +8,9 @@
 #include "tools/common.h"
 
 namespace synod::tools {
-namespace {
 
 using nlohmann::json;
 
-struct NodeView {
-  net::NodeAddress address;
-  bool up = false;
-  StatusReportMsg report;
-};
-
-// Asks every node of the cluster; a node that does not answer in time is "unreachable".
 bool QueryAll(const ClientFlags& f, bool check, std::vector<NodeView>* out, int* rc) {
   client::ClientOptions o;
   if (!ResolveCluster(f.cluster, &o.cluster)) return (*rc = kExitUsage), false;
@@ -39,7 +31,22 @@ bool QueryAll(const ClientFlags& f, bool check, std::vector<NodeView>* out, int*
   return true;
 }
 
-json StatusJson(const NodeView& v) {
+namespace {
+
+// Slots each reachable node has applied fewer of than the most advanced reachable node.
+std::map<NodeId, Slot> LagOf(const std::vector<NodeView>& views) {
+  Slot most = 0;
+  for (const NodeView& v : views) {
+    if (v.up) most = std::max(most, v.report.applied_slot);
+  }
+  std::map<NodeId, Slot> lag;
+  for (const NodeView& v : views) {
+    if (v.up) lag[v.address.id] = most - v.report.applied_slot;
+  }
+  return lag;
+}
+
+json StatusJson(const NodeView& v, Slot lag) {
   const net::NodeAddress& a = v.address;
   std::string address = a.host + ":" + std::to_string(a.port);
   if (!v.up) return {{"id", a.id}, {"address", address}, {"role", "unreachable"}};
@@ -53,7 +60,8 @@ json StatusJson(const NodeView& v) {
           {"decided_slot", r.decided_slot},
           {"applied_slot", r.applied_slot},
           {"snapshot_slot", r.snapshot_slot},
-          {"state_hash", r.state_hash}};
+          {"state_hash", r.state_hash},
+          {"lag", lag}};
 }
 
 int Status(const ClientFlags& f) {
@@ -61,18 +69,20 @@ int Status(const ClientFlags& f) {
   int rc = 0;
   if (!QueryAll(f, false, &views, &rc)) return rc;
   bool any = false;
+  const std::map<NodeId, Slot> lag = LagOf(views);
   for (const NodeView& v : views) {
     any |= v.up;
-    json j = StatusJson(v);
+    json j = StatusJson(v, v.up ? lag.at(v.address.id) : 0);
     std::string human = "node " + std::to_string(v.address.id) + " " +
                         j["address"].get<std::string>() + " " + j["role"].get<std::string>();
     if (v.up) {
-      human +=
-          " leader=" + std::to_string(v.report.leader) + " ballot=" + v.report.ballot.ToString() +
-          " next=" + std::to_string(v.report.next_slot) +
-          " decided=" + std::to_string(v.report.decided_slot) +
-          " applied=" + std::to_string(v.report.applied_slot) +
-          " snapshot=" + std::to_string(v.report.snapshot_slot) + " hash=" + v.report.state_hash;
+      human += " leader=" + std::to_string(v.report.leader) +
+               " ballot=" + v.report.ballot.ToString() +
+               " next=" + std::to_string(v.report.next_slot) +
+               " decided=" + std::to_string(v.report.decided_slot) +
+               " applied=" + std::to_string(v.report.applied_slot) +
+               " snapshot=" + std::to_string(v.report.snapshot_slot) +
+               " lag=" + std::to_string(lag.at(v.address.id)) + " hash=" + v.report.state_hash;
     }
     Print(f, j, human);
   }

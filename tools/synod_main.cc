@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   synod::tools::AddLoadCommand(app, &rc);
   synod::tools::AddDemoCommand(app, &rc);
   synod::tools::AddLocalCommand(app, &rc);
+  synod::tools::AddBackupCommands(app, &rc);
+  synod::tools::AddLeaderCommand(app, &rc);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

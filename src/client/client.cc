@@ -1,6 +1,7 @@
 #include "client/client.h"
 
 #include <chrono>
+#include <limits>
 #include <random>
 
 #include "net/codec.h"
@@ -152,17 +153,18 @@ Result<std::string> Client::Execute(std::string payload) {
   }
 }
 
-Result<StatusReportMsg> Client::QueryStatus(NodeId node, bool check, int timeout_ms) {
+Result<Envelope> Client::Ask(NodeId node, Body question, int timeout_ms,
+                             const std::function<bool(const Body&)>& is_answer) {
   const size_t i = IndexOf(node);
   if (i >= sockets_.size()) return Status::InvalidArgument("no node " + std::to_string(node));
-  // A report that came after its own query timed out must not answer this one (a query has no
-  // id to match it by): drop whatever already waits on the socket.
+  // A late answer to an earlier question that timed out must not answer this one (a status
+  // query has no id to match its reply by): drop whatever already waits on the socket.
   try {
     for (zmq::message_t stale; sockets_[i].recv(stale, zmq::recv_flags::dontwait);) {
     }
   } catch (const zmq::error_t&) {
   }
-  SendTo(i, {kClientEndpoint, node, StatusQueryMsg{check}});
+  SendTo(i, {kClientEndpoint, node, std::move(question)});
   const int64_t deadline = NowMs() + timeout_ms;
   zmq::pollitem_t item{sockets_[i].handle(), 0, ZMQ_POLLIN, 0};
   while (NowMs() < deadline) {
@@ -175,11 +177,38 @@ Result<StatusReportMsg> Client::QueryStatus(NodeId node, bool check, int timeout
     if (!sockets_[i].recv(msg, zmq::recv_flags::dontwait)) continue;
     auto decoded = net::Decode(msg.to_string_view());
     if (!decoded.ok()) continue;
-    if (auto* r = std::get_if<StatusReportMsg>(&decoded.value().body)) return std::move(*r);
+    if (is_answer(decoded.value().body)) return std::move(decoded.value());
   }
   return Status::IoError("node " + std::to_string(node) + " at " +
                          options_.cluster.nodes[i].Endpoint() + " did not answer within " +
                          std::to_string(timeout_ms) + " ms");
+}
+
+Result<StatusReportMsg> Client::QueryStatus(NodeId node, bool check, int timeout_ms) {
+  auto answer = Ask(node, StatusQueryMsg{check}, timeout_ms,
+                    [](const Body& b) { return std::holds_alternative<StatusReportMsg>(b); });
+  if (!answer.ok()) return answer.status();
+  return std::get<StatusReportMsg>(std::move(answer.value().body));
+}
+
+Result<SnapshotChunkMsg> Client::FetchSnapshot(NodeId node, const SnapshotFetchMsg& fetch,
+                                               int timeout_ms) {
+  // A late answer to an earlier fetch has another (slot, offset): skipped.
+  auto answer = Ask(node, fetch, timeout_ms, [&fetch](const Body& b) {
+    const auto* c = std::get_if<SnapshotChunkMsg>(&b);
+    // A request for the latest backup (offset = minimum slot) is answered at offset 0.
+    const bool latest = fetch.slot == std::numeric_limits<Slot>::max();
+    return c && c->offset == (latest ? 0 : fetch.offset) && (latest || c->slot == fetch.slot);
+  });
+  if (!answer.ok()) return answer.status();
+  return std::get<SnapshotChunkMsg>(std::move(answer.value().body));
+}
+
+Result<LeaderTransferMsg> Client::TransferLeader(NodeId node, NodeId to, int timeout_ms) {
+  auto answer = Ask(node, LeaderTransferMsg{to, false, 0}, timeout_ms,
+                    [](const Body& b) { return std::holds_alternative<LeaderTransferMsg>(b); });
+  if (!answer.ok()) return answer.status();
+  return std::get<LeaderTransferMsg>(std::move(answer.value().body));
 }
 
 }  // namespace synod::client

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -51,6 +52,12 @@ class Client {
 
   // Asks one node directly for its status; fails when it does not answer in `timeout_ms`.
   Result<StatusReportMsg> QueryStatus(NodeId node, bool check, int timeout_ms);
+  // Asks one node for a piece of a backup snapshot (node/backup_source.h has the protocol).
+  Result<SnapshotChunkMsg> FetchSnapshot(NodeId node, const SnapshotFetchMsg& fetch,
+                                         int timeout_ms);
+  // Asks one node to hand its leadership to `to` (`synod leader transfer`); the answer says
+  // whether it leads and started the transfer, and whom it follows otherwise.
+  Result<LeaderTransferMsg> TransferLeader(NodeId node, NodeId to, int timeout_ms);
 
   uint64_t client_id() const { return options_.client_id; }
   const net::ClusterSpec& cluster() const { return options_.cluster; }
@@ -67,6 +74,9 @@ class Client {
   void Resend(Pending& p, int64_t now_ms);
   bool Receive(int wait_ms, Envelope* out);
   size_t IndexOf(NodeId id) const;
+  // Sends `question` to `node` and waits up to `timeout_ms` for a frame `is_answer` accepts.
+  Result<Envelope> Ask(NodeId node, Body question, int timeout_ms,
+                       const std::function<bool(const Body&)>& is_answer);
 
   ClientOptions options_;
   std::unique_ptr<zmq::context_t> own_context_;

@@ -114,6 +114,14 @@ struct BodyEncoder {
   std::pair<w::Body, fb::Offset<void>> operator()(const DecisionsMsg& m) {
     return {w::Body::Decisions, w::CreateDecisions(fbb, ToWire(fbb, m.decisions)).Union()};
   }
+  std::pair<w::Body, fb::Offset<void>> operator()(const LeaderTransferMsg& m) {
+    return {w::Body::LeaderTransfer,
+            w::CreateLeaderTransfer(fbb, m.to, m.accepted, m.leader).Union()};
+  }
+  std::pair<w::Body, fb::Offset<void>> operator()(const TakeOverMsg& m) {
+    auto ballot = ToWire(m.ballot);
+    return {w::Body::TakeOver, w::CreateTakeOver(fbb, &ballot, m.decided_slot).Union()};
+  }
   std::pair<w::Body, fb::Offset<void>> operator()(const StatusQueryMsg& m) {
     return {w::Body::StatusQuery, w::CreateStatusQuery(fbb, m.check).Union()};
   }
@@ -306,6 +314,14 @@ Body Converter::Convert(const w::Envelope* e) {
       return DecisionsMsg{Convert(e->body_as_Decisions()->decisions())};
     case w::Body::StatusQuery:
       return StatusQueryMsg{e->body_as_StatusQuery()->check()};
+    case w::Body::LeaderTransfer: {
+      auto* m = e->body_as_LeaderTransfer();
+      return LeaderTransferMsg{m->to(), m->accepted(), m->leader()};
+    }
+    case w::Body::TakeOver: {
+      auto* m = e->body_as_TakeOver();
+      return TakeOverMsg{Convert(m->ballot(), "ballot"), m->decided_slot()};
+    }
     case w::Body::StatusReport: {
       auto* m = e->body_as_StatusReport();
       StatusReportMsg r;

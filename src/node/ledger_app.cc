@@ -44,9 +44,9 @@ Result<std::string> LedgerApp::Drain(ledger::SnapshotStream* stream) {
   return blob.Take();
 }
 
-Status LedgerApp::Install(Slot slot, const std::string& blob) {
-  sm_.reset();
-  ledger::SnapshotInstaller installer(tables_.get());
+Result<std::unique_ptr<ledger::StateMachine>> InstallBlob(ledger::LedgerTables* tables, Slot slot,
+                                                          const std::string& blob) {
+  ledger::SnapshotInstaller installer(tables);
   ByteReader reader(blob);
   std::string chunk;
   while (!reader.Done()) {
@@ -59,7 +59,12 @@ Status LedgerApp::Install(Slot slot, const std::string& blob) {
                               std::to_string(installer.applied_slot()) + ", expected " +
                               std::to_string(slot));
   }
-  auto sm = installer.Finish();
+  return installer.Finish();
+}
+
+Status LedgerApp::Install(Slot slot, const std::string& blob) {
+  sm_.reset();
+  auto sm = InstallBlob(tables_.get(), slot, blob);
   if (!sm.ok()) return sm.status();
   sm_ = std::move(sm.value());
   return Status::Ok();

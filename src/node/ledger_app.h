@@ -26,6 +26,12 @@ namespace synod::node {
 // read a stopped node's ledger directly).
 ledger::RocksDbLedgerTables::Handles LedgerHandles(storage::RocksLogStore* store);
 
+// Installs a snapshot blob (the format above) into `tables`, clearing them first, and opens the
+// state machine on them; Corruption when the blob is malformed, holds another slot than `slot`,
+// or its hashes do not match the records. LedgerApp::Install and the backup checks use it.
+Result<std::unique_ptr<ledger::StateMachine>> InstallBlob(ledger::LedgerTables* tables, Slot slot,
+                                                          const std::string& blob);
+
 class LedgerApp {
  public:
   // Opens the ledger stored in `store`'s database. A failure to load (e.g. an interrupted

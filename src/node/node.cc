@@ -19,6 +19,10 @@ constexpr int kFetchRetriesMax = 10;
 constexpr size_t kServedSnapshotsMax = 2;
 constexpr int64_t kInvalidReportMs = 10000;
 
+uint64_t ElapsedNs(Clock::time_point since) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - since).count();
+}
+
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
       .count();
@@ -60,6 +64,10 @@ Result<std::unique_ptr<Node>> Node::Open(NodeOptions options) {
   }
   if (options.cluster_id == 0) options.cluster_id = ClusterIdOf(options.cluster);
   if (options.seed == 0) options.seed = std::random_device{}() | 1;
+  if (!options.metrics) {
+    options.metrics =
+        std::make_shared<NodeMetrics>(options.id, options.cluster.Ids(), options.data_dir);
+  }
   std::unique_ptr<Node> node(new Node(std::move(options)));
   if (Status s = node->Recover(); !s.ok()) return s;
   return node;
@@ -79,11 +87,13 @@ Status Node::Recover() {
   if (!recovered.ok()) return recovered.status();
   RecoveredState& r = recovered.value();
   app_ = std::make_unique<LedgerApp>(store_.get());
+  backup_ = std::make_unique<BackupSource>(options_.id, app_.get(), metrics_.get());
   Status opened = app_->Open();
   const Snapshot& snap = r.snapshot;
   if (snap.slot > 0 && (!opened.ok() || app_->applied_slot() < snap.slot)) {
     spdlog::info("installing the persisted snapshot at slot {}", snap.slot);
     if (Status s = app_->Install(snap.slot, *snap.data); !s.ok()) return s;
+    metrics_->snapshot_installs.fetch_add(1, std::memory_order_relaxed);
   } else if (!opened.ok()) {
     return Status::Corruption("ledger tables unreadable and no snapshot to restore: " +
                               opened.ToString());
@@ -118,6 +128,7 @@ Status Node::Run(const std::atomic<bool>& stop) {
     transport_->Poll(std::max<int>(0, wait.count()), 4096, &inbound);
     Ready ready;
     for (auto& in : inbound) {
+      if (in.envelope.from != kClientEndpoint) metrics_->ObservePeer(in.envelope);
       if (Intercept(in, &ready)) continue;
       if (const auto* inv = std::get_if<InvokeMsg>(&in.envelope.body)) {
         Remember(inv->command, in.routing_id);
@@ -133,6 +144,7 @@ Status Node::Run(const std::atomic<bool>& stop) {
     if (now - next_tick > kTicksPerPassMax * tick) next_tick = now - kTicksPerPassMax * tick;
     for (; next_tick <= now; next_tick += tick) core_->Tick(WallNs(), &ready);
     if (Status s = Flush(ready); !s.ok()) return s;
+    PublishMetrics();
   }
   spdlog::info("node {} stopping", options_.id);
   return Status::Ok();
@@ -140,7 +152,10 @@ Status Node::Run(const std::atomic<bool>& stop) {
 
 Status Node::Flush(Ready& ready) {
   if (!ready.to_persist.empty()) {
-    if (Status s = store_->Persist(ready.to_persist); !s.ok()) {
+    const auto started = Clock::now();
+    Status s = store_->Persist(ready.to_persist);
+    metrics_->ObserveFsync(ElapsedNs(started));
+    if (!s.ok()) {
       spdlog::error("node {}: write failed, no longer acting as an acceptor: {}", options_.id,
                     s.ToString());
       return s;
@@ -149,6 +164,7 @@ Status Node::Flush(Ready& ready) {
   for (Envelope& e : ready.messages) Route(e);
   if (ready.install && ready.install->slot > app_->applied_slot()) {
     if (Status s = app_->Install(ready.install->slot, *ready.install->data); !s.ok()) return s;
+    metrics_->snapshot_installs.fetch_add(1, std::memory_order_relaxed);
     spdlog::info("node {} installed a snapshot at slot {}", options_.id, ready.install->slot);
   }
   for (const Decision& d : ready.decisions) {
@@ -156,24 +172,28 @@ Status Node::Flush(Ready& ready) {
   }
   LogRoleChange();
   LogMembership();
+  if (Status s = backup_->Poll(); !s.ok()) return s;
   return MaybeSnapshot();
 }
 
 Status Node::Apply(const Decision& d) {
   if (d.slot <= app_->applied_slot()) return Status::Ok();  // Applied before a restart.
+  const auto started = Clock::now();
   auto results = app_->Apply(d.slot, *d.batch);
   if (!results.ok()) {
     spdlog::error("node {}: applying slot {} failed: {}", options_.id, d.slot,
                   results.status().ToString());
     return results.status();
   }
+  metrics_->ObserveApplied(*d.batch, ElapsedNs(started));
   const NodeId leader = core_->replica().leader();
   for (size_t i = 0; i < d.batch->commands.size(); ++i) {
     const Command& c = d.batch->commands[i];
     auto it = waiting_.find({c.client_id, c.request_id});
     if (it == waiting_.end()) continue;
     InvokedMsg reply{c.client_id, c.request_id, true, results.value()[i], leader};
-    transport_->Send({options_.id, kClientEndpoint, std::move(reply)}, it->second);
+    metrics_->ObserveReply(it->second.kind, reply);
+    transport_->Send({options_.id, kClientEndpoint, std::move(reply)}, it->second.routing_id);
     waiting_.erase(it);
   }
   return Status::Ok();
@@ -189,9 +209,11 @@ Status Node::MaybeSnapshot() {
     }
     auto blob = snapshotting_->blob.get();
     const Slot slot = snapshotting_->slot;
+    const auto snapshotting_started = snapshotting_->started;
     snapshotting_.reset();
     if (!blob.ok()) return blob.status();
     if (blob.value().size() > storage::kInlineSnapshotBytesMax) {
+      metrics_->snapshots_skipped.fetch_add(1, std::memory_order_relaxed);
       // Too big to keep (README, "Not yet supported"): keep the log instead of stopping.
       spdlog::warn(
           "node {}: snapshot at slot {} is {} bytes, above the {}-byte limit; the log "
@@ -199,6 +221,7 @@ Status Node::MaybeSnapshot() {
           options_.id, slot, blob.value().size(), storage::kInlineSnapshotBytesMax);
       return Status::Ok();
     }
+    metrics_->ObserveSnapshot(blob.value().size(), ElapsedNs(snapshotting_started));
     Ready ready;
     core_->OnSnapshotTaken(
         Snapshot{slot, std::make_shared<const std::string>(std::move(blob.value()))}, &ready);
@@ -213,7 +236,8 @@ Status Node::MaybeSnapshot() {
   if (!stream.ok()) return stream.status();
   std::shared_ptr<ledger::SnapshotStream> s = std::move(stream.value());
   snapshotting_ = PendingSnapshot{
-      applied, std::async(std::launch::async, [s] { return LedgerApp::Drain(s.get()); })};
+      applied, std::async(std::launch::async, [s] { return LedgerApp::Drain(s.get()); }),
+      Clock::now()};
   return Status::Ok();
 }
 
@@ -223,6 +247,7 @@ void Node::Route(Envelope& e) {
     WelcomeMsg header{Snapshot{w->snapshot.slot, nullptr}, w->decisions, w->snapshot.data->size()};
     served_[w->snapshot.slot] = w->snapshot.data;
     while (served_.size() > kServedSnapshotsMax) served_.erase(served_.begin());
+    metrics_->welcomes_sent.fetch_add(1, std::memory_order_relaxed);
     return transport_->Send({e.from, e.to, std::move(header)});
   }
   if (e.to != kClientEndpoint) return transport_->Send(e);
@@ -230,7 +255,8 @@ void Node::Route(Envelope& e) {
   if (reply == nullptr) return;
   auto it = waiting_.find({reply->client_id, reply->request_id});
   if (it == waiting_.end()) return;
-  transport_->Send(e, it->second);
+  metrics_->ObserveReply(it->second.kind, *reply);
+  transport_->Send(e, it->second.routing_id);
   waiting_.erase(it);
 }
 
@@ -241,8 +267,24 @@ bool Node::Intercept(const net::Transport::Inbound& in, Ready* ready) {
     transport_->Send({options_.id, kClientEndpoint, Report(q->check)}, in.routing_id);
     return true;
   }
+  if (const auto* f = std::get_if<SnapshotFetchMsg>(&e.body); f && e.from == kClientEndpoint) {
+    transport_->Send({options_.id, kClientEndpoint, backup_->OnFetch(*f)}, in.routing_id);
+    return true;
+  }
+  if (const auto* t = std::get_if<LeaderTransferMsg>(&e.body)) {
+    if (e.from != kClientEndpoint) return true;
+    LeaderTransferMsg reply{t->to, core_->TransferLeadership(t->to), core_->replica().leader()};
+    if (reply.accepted) {
+      spdlog::info("node {} hands leadership to node {} (leader transfer)", options_.id, t->to);
+    }
+    transport_->Send({options_.id, kClientEndpoint, reply}, in.routing_id);
+    return true;
+  }
   if (e.from == kClientEndpoint) return false;
-  if (options_.cluster.Find(e.from) == nullptr) return true;  // Not a member: dropped.
+  if (options_.cluster.Find(e.from) == nullptr) {  // Not a member: dropped.
+    metrics_->rejected_not_member.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
   if (const auto* w = std::get_if<WelcomeMsg>(&e.body); w && w->snapshot_bytes > 0) {
     StartFetch(e.from, *w, ready);
     return true;
@@ -289,6 +331,7 @@ void Node::RetryFetch() {
   if (!fetch_ || NowMs() - fetch_->requested_ms < kFetchRetryMs) return;
   if (++fetch_->retries > kFetchRetriesMax) {
     spdlog::warn("node {}: snapshot fetch from node {} gave up", options_.id, fetch_->from);
+    metrics_->snapshot_fetches_failed.fetch_add(1, std::memory_order_relaxed);
     fetch_.reset();  // The core asks again (Join or Catchup) and a new Welcome restarts it.
     return;
   }
@@ -311,6 +354,7 @@ void Node::OnChunk(NodeId from, const SnapshotChunkMsg& c, Ready* ready) {
   welcome.snapshot.data = std::make_shared<const std::string>(std::move(fetch_->data));
   welcome.snapshot_bytes = 0;
   fetch_.reset();
+  metrics_->snapshot_fetches_done.fetch_add(1, std::memory_order_relaxed);
   core_->Step({from, options_.id, std::move(welcome)}, ready);
 }
 
@@ -320,6 +364,7 @@ void Node::ServeChunk(NodeId to, const SnapshotFetchMsg& f) {
   if (it != served_.end() && f.offset < it->second->size()) {
     c.total = it->second->size();
     c.data = it->second->substr(f.offset, limits::kSnapshotChunkBytes);
+    metrics_->snapshot_chunks_served.fetch_add(1, std::memory_order_relaxed);
   }
   transport_->Send({options_.id, to, std::move(c)});
 }
@@ -350,7 +395,8 @@ void Node::PlantedEarlyAck(const Command& command, const std::string& routing_id
 
 void Node::Remember(const Command& command, const std::string& routing_id) {
   auto key = std::make_pair(command.client_id, command.request_id);
-  if (waiting_.insert_or_assign(key, routing_id).second) waiting_order_.push_back(key);
+  Waiter waiter{routing_id, NodeMetrics::KindOf(command.payload)};
+  if (waiting_.insert_or_assign(key, std::move(waiter)).second) waiting_order_.push_back(key);
   // Bounded: forget the oldest waiters (their clients time out and retry).
   while (waiting_order_.size() > limits::kPendingRequestsMax) {
     waiting_.erase(waiting_order_.front());
@@ -379,6 +425,22 @@ StatusReportMsg Node::Report(bool check) {
     r.ledgers_json = LedgersJson(report);
   }
   return r;
+}
+
+void Node::PublishMetrics() {
+  const Replica& replica = core_->replica();
+  NodeMetrics::LoopView v;
+  v.next_slot = replica.max_decided() + 1;
+  v.decided_slot = replica.slot_next() - 1;
+  v.applied_slot = app_->applied_slot();
+  v.snapshot_slot = replica.snapshot().slot;
+  v.ballot = replica.highest_ballot();
+  v.leader = core_->joined() ? replica.leader() : 0;
+  v.leading = core_->role() == Core::Role::kLeader;
+  v.frames_in = transport_->stats().frames_in;
+  v.frames_invalid = transport_->stats().frames_invalid;
+  v.sends_dropped = transport_->stats().sends_dropped;
+  metrics_->UpdateFromLoop(v);
 }
 
 // At most one line per kInvalidReportMs about frames the transport dropped.

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <deque>
 #include <future>
 #include <map>
@@ -24,7 +25,9 @@
 
 #include "net/cluster_spec.h"
 #include "net/transport.h"
+#include "node/backup_source.h"
 #include "node/ledger_app.h"
+#include "node/metrics.h"
 #include "paxos/core.h"
 #include "storage/rocks_log_store.h"
 
@@ -38,6 +41,8 @@ struct NodeOptions {
   uint32_t tick_ms = 5;
   uint64_t snapshot_every_slots = 2000;
   uint64_t seed = 0;  // Backoff randomness; 0: drawn at start.
+  // Where the loop counts what it does (read by a MetricsServer); null: the node makes its own.
+  std::shared_ptr<NodeMetrics> metrics;
   // TEST ONLY, a planted bug (env SYNOD_TEST_PLANT=early-ack, see tools/node_cmd.cc): answer a
   // client's write with "ok" as soon as it arrives, before it is decided or persisted. Exists
   // to show that the fault suite (tests/integration/faults) catches such a node.
@@ -53,7 +58,7 @@ class Node {
   Status Run(const std::atomic<bool>& stop);
 
  private:
-  explicit Node(NodeOptions options) : options_(std::move(options)) {}
+  explicit Node(NodeOptions options) : options_(std::move(options)), metrics_(options_.metrics) {}
   Status Recover();
   Status Flush(Ready& ready);
   Status Apply(const Decision& decision);
@@ -65,6 +70,7 @@ class Node {
   void LogRoleChange();
   void LogMembership();
   void ReportInvalidFrames();
+  void PublishMetrics();
   // Snapshot transfer (see node.cc): Welcomes travel without their snapshot, which the
   // receiver then fetches in chunks of limits::kSnapshotChunkBytes.
   bool Intercept(const net::Transport::Inbound& in, Ready* ready);
@@ -75,12 +81,18 @@ class Node {
   void RetryFetch();
 
   NodeOptions options_;
+  std::shared_ptr<NodeMetrics> metrics_;
   std::unique_ptr<storage::RocksLogStore> store_;
   std::unique_ptr<LedgerApp> app_;
+  std::unique_ptr<BackupSource> backup_;  // Serves `synod backup` (backup_source.h).
   std::unique_ptr<Core> core_;
   std::unique_ptr<net::Transport> transport_;
   // Clients waiting for an answer from this node, by (client_id, request_id).
-  std::map<std::pair<uint64_t, uint64_t>, std::string> waiting_;
+  struct Waiter {
+    std::string routing_id;
+    size_t kind = 0;  // NodeMetrics::KindOf the request.
+  };
+  std::map<std::pair<uint64_t, uint64_t>, Waiter> waiting_;
   std::deque<std::pair<uint64_t, uint64_t>> waiting_order_;  // Oldest first, for the bound.
   struct Fetch {
     NodeId from = 0;
@@ -93,6 +105,7 @@ class Node {
   struct PendingSnapshot {
     Slot slot = 0;
     std::future<Result<std::string>> blob;
+    std::chrono::steady_clock::time_point started;
   };
   std::optional<PendingSnapshot> snapshotting_;
   Slot snapshot_attempt_slot_ = 0;  // Applied slot of the last snapshot begun.

@@ -136,6 +136,11 @@ void Core::Handle(const Envelope& e, Ready* ready) {
     return;
   }
   if (auto* m = std::get_if<CatchupMsg>(&e.body)) return replica_->OnCatchup(from, *m, ready);
+  if (auto* m = std::get_if<TakeOverMsg>(&e.body)) {
+    // A rejoining node takes over only through its rejoin scout.
+    if (!membership_.rejoining) leader_->TakeOver(m->ballot, tick_, ready);
+    return;
+  }
   if (auto* m = std::get_if<DecisionsMsg>(&e.body)) return replica_->OnDecisions(*m, ready);
   // InvokedMsg is for clients; a node ignores it.
 }
@@ -218,6 +223,11 @@ void Core::RecoverVote(Ready* ready) {
   membership_.vote_floor = vote_floor_;
   PersistMembership(ready);  // Before the promise and any vote, in the same synced write.
   acceptor_.StartVoting(vote_floor_, leader_->rejoin_ballot(), ready);
+}
+
+bool Core::TransferLeadership(NodeId to) {
+  if (!joined_ || membership_.rejoining || !IsMember(to)) return false;
+  return leader_->BeginTransfer(to, tick_);
 }
 
 void Core::OnSnapshotTaken(const Snapshot& snapshot, Ready* ready) {

@@ -75,6 +75,9 @@ class Core {
   void Start(Ready* ready);
   void Step(const Envelope& envelope, Ready* ready);
   void Tick(uint64_t now_ns, Ready* ready);
+  // Planned leader transfer to member `to` (Leader, "Transfer"). False when this node is not
+  // the active leader, `to` is not another member, or this node is rejoining.
+  bool TransferLeadership(NodeId to);
   // The driver took a snapshot of the state machine at `snapshot.slot` (<= applied).
   void OnSnapshotTaken(const Snapshot& snapshot, Ready* ready);
 

@@ -114,6 +114,7 @@ void Leader::ObserveBallot(const Ballot& ballot, uint64_t tick) {
 void Leader::StepDown(const Ballot& by, uint64_t tick) {
   if (by > highest_seen_) highest_seen_ = by;
   state_ = State::kIdle;
+  transfer_to_ = 0;
   scout_.reset();
   commanders_.clear();
   queue_.clear();
@@ -124,7 +125,8 @@ void Leader::StepDown(const Ballot& by, uint64_t tick) {
 // Packs everything queued into new slots while the window has room: one slot per flush, so
 // batches grow while slots are in flight and shrink when idle.
 void Leader::Flush(Ready* ready) {
-  while (state_ == State::kActive && commanders_.size() < config_.window && !queue_.empty()) {
+  while (state_ == State::kActive && transfer_to_ == 0 && commanders_.size() < config_.window &&
+         !queue_.empty()) {
     auto batch = std::make_shared<Batch>();
     size_t bytes = 0;
     while (!queue_.empty() && batch->commands.size() < limits::kCommandsPerBatchMax &&
@@ -176,7 +178,34 @@ void Leader::Tick(uint64_t tick, uint64_t now_ns, Ready* ready) {
     for (auto& [slot, commander] : commanders_) commander.SendAccepts(ready);
     last_retransmit_tick_ = tick;
   }
+  if (transfer_to_ != 0) TickTransfer(tick, ready);
   Flush(ready);
+}
+
+bool Leader::BeginTransfer(NodeId to, uint64_t tick) {
+  if (state_ != State::kActive || to == config_.self) return false;
+  transfer_to_ = to;
+  transfer_tick_ = tick;
+  take_over_sent_ = false;
+  return true;
+}
+
+void Leader::TickTransfer(uint64_t tick, Ready* ready) {
+  if (tick - transfer_tick_ >= config_.leader_timeout_ticks) {
+    transfer_to_ = 0;  // The target did not take over: lead on.
+    return;
+  }
+  if (take_over_sent_ || !commanders_.empty()) return;
+  take_over_sent_ = true;
+  ready->messages.push_back(
+      {config_.self, transfer_to_, TakeOverMsg{ballot_, replica_->slot_next() - 1}});
+}
+
+void Leader::TakeOver(const Ballot& from_ballot, uint64_t tick, Ready* ready) {
+  if (state_ != State::kIdle) return;
+  if (from_ballot > highest_seen_) highest_seen_ = from_ballot;
+  backoff_until_tick_ = 0;
+  StartScout(tick, ready);
 }
 
 std::string Leader::CheckInvariants() const {

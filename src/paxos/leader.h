@@ -13,6 +13,15 @@
 // and shrink when idle, no timer). A chosen slot is announced with a Decision to every member.
 // While active it sends Active heartbeats.
 //
+// Transfer (planned maintenance, `synod leader transfer`): an active leader asked to hand over
+// to member T stops opening new slots (commands wait in the queue), and once every slot it had
+// in flight is decided (so T got their Decisions, on the same ordered link, before what
+// follows) it sends T a TakeOver with its ballot. T scouts at once with a higher ballot; its
+// Active makes the old leader step down, and replicas re-send the queued commands to T. The
+// pause is the drain plus one phase 1, well under a leader timeout. If T has not taken over
+// within leader_timeout_ticks the old leader resumes (it never left the cluster leaderless).
+// Safety is plain Paxos: T's scout is an ordinary scout, the transfer only times it.
+//
 // Owned by one Core; single-threaded. Reads its node's Replica (const) for the decided prefix.
 // Invariant: scout_ is set exactly while scouting; commanders_ is empty unless active.
 // Invariant: every commander's slot < next_slot_; commanders_.size() <= window unless filling
@@ -56,6 +65,12 @@ class Leader {
 
   void Tick(uint64_t tick, uint64_t now_ns, Ready* ready);
 
+  // Starts handing leadership to `to` (see "Transfer"). False when not active.
+  bool BeginTransfer(NodeId to, uint64_t tick);
+  // This node is the target of a transfer away from `from_ballot`: scout now.
+  void TakeOver(const Ballot& from_ballot, uint64_t tick, Ready* ready);
+  NodeId transfer_to() const { return transfer_to_; }
+
   State state() const { return state_; }
   bool active() const { return state_ == State::kActive; }
   const Ballot& ballot() const { return ballot_; }
@@ -74,6 +89,7 @@ class Leader {
   void Flush(Ready* ready);
   void Launch(Slot slot, BatchRef batch, Ready* ready);
   void Announce(Ready* ready);
+  void TickTransfer(uint64_t tick, Ready* ready);
 
   const CoreConfig& config_;
   const Replica* replica_;
@@ -91,6 +107,9 @@ class Leader {
   std::unique_ptr<Scout> scout_;
   std::map<Slot, Commander> commanders_;
   Slot next_slot_ = 1;
+  NodeId transfer_to_ = 0;  // Handing over to this member (0: no transfer).
+  uint64_t transfer_tick_ = 0;
+  bool take_over_sent_ = false;
   Slot rejoin_top_ = 0;
   Ballot rejoin_ballot_;
   std::deque<Command> queue_;

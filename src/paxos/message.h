@@ -109,10 +109,25 @@ struct SnapshotChunkMsg {
   std::string data;
 };
 
-using Body =
-    std::variant<JoinMsg, WelcomeMsg, InvokeMsg, InvokedMsg, ProposeMsg, DecisionMsg, PrepareMsg,
-                 PromiseMsg, AcceptMsg, AcceptedMsg, ActiveMsg, CatchupMsg, DecisionsMsg,
-                 StatusQueryMsg, StatusReportMsg, SnapshotFetchMsg, SnapshotChunkMsg>;
+// Planned leader transfer (Leader, "Transfer"). A client asks a node to hand its leadership
+// to `to`; the node's driver answers with the same message: `accepted` when it is the active
+// leader and started the transfer, `leader` the leader it believes in.
+struct LeaderTransferMsg {
+  NodeId to = 0;
+  bool accepted = false;
+  NodeId leader = 0;
+};
+// Leader -> the transfer's target, once every slot it had in flight is decided: scout now,
+// with a ballot above `ballot` (no leader timeout, no backoff).
+struct TakeOverMsg {
+  Ballot ballot;
+  Slot decided_slot = 0;  // The old leader's decided prefix when it handed over.
+};
+
+using Body = std::variant<JoinMsg, WelcomeMsg, InvokeMsg, InvokedMsg, ProposeMsg, DecisionMsg,
+                          PrepareMsg, PromiseMsg, AcceptMsg, AcceptedMsg, ActiveMsg, CatchupMsg,
+                          DecisionsMsg, StatusQueryMsg, StatusReportMsg, SnapshotFetchMsg,
+                          SnapshotChunkMsg, LeaderTransferMsg, TakeOverMsg>;
 
 inline constexpr NodeId kClientEndpoint = 0;  // `to`/`from` of client traffic.
 

@@ -91,6 +91,7 @@ class Simulation {
     result_.ticks = o_.ticks;
     result_.decided_slots = checker_.log_end();
     result_.report_wipes = o_.wipes;
+    result_.report_transfers = o_.transfers;
     return result_;
   }
 
@@ -141,6 +142,10 @@ class Simulation {
       Violation("node " + std::to_string(n.id) + ": " + e);
     const bool leading = n.core->role() == Core::Role::kLeader;
     if (leading && !n.leading) ++result_.leader_changes;
+    if (leading && !n.leading && n.id == transfer_to_) {
+      ++result_.transfers_done;
+      transfer_to_ = 0;
+    }
     n.leading = leading;
     if (n.rejoining && !n.core->rejoining()) ++result_.rejoined;
     n.rejoining = n.core->rejoining();
@@ -243,6 +248,8 @@ class Simulation {
       }
     }
     if (o_.wipes && prng_.Chance(1.0 / 1500)) Wipe(nodes_[prng_.Range(0, nodes_.size() - 1)]);
+    if (o_.transfers && prng_.Chance(1.0 / 700))
+      Transfer(members_[prng_.Range(0, members_.size() - 1)]);
     if (o_.partitions) {
       if (!blocked_.empty() && tick_ >= heal_tick_) blocked_.clear();
       if (blocked_.empty() && prng_.Chance(1.0 / 500)) Partition();
@@ -261,6 +268,17 @@ class Simulation {
     target.store = MemLogStore();
     target.data_incarnation = 1000 + (++result_.wipes);
     target.down_until = tick_ + prng_.Range(20, 800);
+  }
+
+  // Asks the active leader (if any) to hand leadership to `to`.
+  void Transfer(NodeId to) {
+    for (SimNode& n : nodes_) {
+      if (!n.up || n.core->role() != Core::Role::kLeader) continue;
+      if (!n.core->TransferLeadership(to)) return;
+      ++result_.transfers;
+      transfer_to_ = to;
+      return;
+    }
   }
 
   void Partition() {
@@ -344,6 +362,7 @@ class Simulation {
   std::priority_queue<Packet, std::vector<Packet>, std::greater<Packet>> queue_;
   std::set<std::pair<NodeId, NodeId>> blocked_;
   uint64_t heal_tick_ = 0;
+  NodeId transfer_to_ = 0;  // Target of the latest transfer, until it leads.
   uint64_t seq_ = 0;
   uint64_t tick_ = 0;
   uint64_t fault_end_ = 0;
@@ -366,6 +385,7 @@ std::string SimOptions::ReproduceCommand() const {
   if (partitions) cmd += " --partitions";
   if (crashes) cmd += " --crashes";
   if (wipes) cmd += " --wipes";
+  if (transfers) cmd += " --transfers";
   if (planted_bug == PlantedBug::kRejoinVotesAtOnce) cmd += " --plant rejoin-votes-at-once";
   if (planted_bug == PlantedBug::kAcceptorForgetsOnRestart) cmd += " --plant acceptor-amnesia";
   if (planted_bug == PlantedBug::kLeaderIgnoresPromises) cmd += " --plant leader-ignores-promises";
@@ -383,6 +403,9 @@ std::string SimResult::ToJson() const {
          (report_wipes ? ", \"wipes\": " + std::to_string(wipes) +
                              ", \"rejoined\": " + std::to_string(rejoined)
                        : "") +
+         (report_transfers ? ", \"transfers\": " + std::to_string(transfers) +
+                                 ", \"transfers_done\": " + std::to_string(transfers_done)
+                           : "") +
          ", \"violations\": " + std::to_string(violations.size()) + "}";
 }
 

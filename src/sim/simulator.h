@@ -35,6 +35,7 @@ struct SimOptions {
   // Crash a node and restart it with an empty data dir (it must rejoin). One at a time: only
   // while every member is joined and none is rejoining (two rejoining at once never recover).
   bool wipes = false;
+  bool transfers = false;  // Now and then the leader is asked to hand over to a random member.
   uint32_t clients = 4;
   uint32_t delay_min_ticks = 1;
   uint32_t delay_max_ticks = 8;
@@ -59,6 +60,9 @@ struct SimResult {
   uint64_t wipes = 0;     // Nodes wiped (reported with --wipes only).
   uint64_t rejoined = 0;  // Wiped nodes that voted again.
   bool report_wipes = false;
+  uint64_t transfers = 0;       // Leader transfers started (reported with --transfers only).
+  uint64_t transfers_done = 0;  // ... after which the target led.
+  bool report_transfers = false;
   std::vector<std::string> violations;  // Empty on success; a run stops at the first.
 
   std::string ToJson() const;

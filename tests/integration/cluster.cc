@@ -208,7 +208,8 @@ PortLease::~PortLease() {
 
 // ---- TestCluster ----------------------------------------------------------------------------
 
-TestCluster::TestCluster(ClusterOptions options) : options_(options), ports_(options.nodes) {
+TestCluster::TestCluster(ClusterOptions options)
+    : options_(options), ports_(options.nodes * (options.metrics ? 2 : 1)) {
   std::string t = fs::temp_directory_path().string() + "/synod-integ-XXXXXX";
   SYNOD_CHECK(::mkdtemp(t.data()) != nullptr);
   dir_ = t;
@@ -256,6 +257,11 @@ std::string TestCluster::DataDir(NodeId id) const {
   return dir_ + "/n" + std::to_string(id) + "/data";
 }
 
+uint16_t TestCluster::MetricsPort(NodeId id) const {
+  SYNOD_CHECK(options_.metrics && id >= 1 && id <= options_.nodes);
+  return ports_.port(options_.nodes + id - 1);
+}
+
 std::string TestCluster::LogPath(NodeId id) const {
   return dir_ + "/n" + std::to_string(id) + "/stdout.log";
 }
@@ -281,6 +287,10 @@ void TestCluster::Start(NodeId id) {
                                      options_.log_level,
                                      "--snapshot-every",
                                      std::to_string(options_.snapshot_every)};
+  if (options_.metrics) {
+    argv_s.push_back("--metrics-addr");
+    argv_s.push_back("127.0.0.1:" + std::to_string(MetricsPort(id)));
+  }
   std::vector<std::string> env_s = {"PATH=/usr/bin:/bin", "HOME=" + dir_};
   env_s.insert(env_s.end(), options_.env.begin(), options_.env.end());
   const unsigned uid = options_.uid_base == 0 ? 0 : options_.uid_base + id;

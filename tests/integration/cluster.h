@@ -71,6 +71,7 @@ struct ClusterOptions {
   int tick_ms = 5;
   uint64_t snapshot_every = 2000;
   std::string log_level = "info";
+  bool metrics = false;  // Each node also serves /metrics (--metrics-addr) on a leased port.
   // NAME=VALUE entries added to every node's environment (e.g. SYNOD_TEST_PLANT).
   std::vector<std::string> env;
   // 0: every node listens on 127.0.0.1. Else node i on 127.0.0.(host_base + i), for tests
@@ -96,6 +97,8 @@ class TestCluster {
   std::string dir() const { return dir_; }
   std::string DataDir(NodeId id) const;
   std::string LogPath(NodeId id) const;  // The node's stdout + stderr.
+  // The node's --metrics-addr port. REQUIRES: options.metrics.
+  uint16_t MetricsPort(NodeId id) const;
 
   void StartAll();
   void Start(NodeId id);

@@ -2,6 +2,7 @@
 // that client commands read by default, refuses to start twice, stops only its own processes,
 // keeps the data unless --wipe.
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -113,6 +114,33 @@ TEST(Local, UpStatusDown) {
   down = local.Run({"local", "down", "--data", local.data(), "--wipe"});
   EXPECT_EQ(down.exit_code, 0) << down.Describe();
   EXPECT_FALSE(fs::exists(local.data()));
+}
+
+TEST(Local, UpWithMetricsPortServesMetricsOnEveryNode) {
+  LocalCluster local;
+  PortLease metrics(3, /*consecutive=*/true);
+  const std::string m = std::to_string(metrics.port(0));
+  // Metrics ports overlapping the nodes' ports are bad usage.
+  CliResult overlap = local.Run({"local", "up", "--port", local.port(), "--data", local.data(),
+                                 "--metrics-port", local.port()});
+  EXPECT_EQ(overlap.exit_code, kUsage) << overlap.Describe();
+  EXPECT_NE(overlap.err.find("--metrics-port"), std::string::npos) << overlap.Describe();
+  CliResult up = local.Run({"local", "up", "--port", local.port(), "--data", local.data(),
+                            "--metrics-port", m, "--json"});
+  ASSERT_EQ(up.exit_code, 0) << up.Describe();
+  const json j = up.First();
+  ASSERT_EQ(j["nodes"].size(), 3u) << up.Describe();
+  for (const json& n : j["nodes"]) {
+    const uint16_t port = metrics.port(0) + n["id"].get<uint16_t>() - 1;
+    EXPECT_EQ(n.value("metrics", ""), "http://127.0.0.1:" + std::to_string(port) + "/metrics");
+    httplib::Client http("127.0.0.1", port);
+    auto res = http.Get("/metrics");
+    ASSERT_TRUE(res) << "no answer on " << port;
+    EXPECT_EQ(res->status, 200);
+    EXPECT_NE(res->body.find("\nsynod_node_id " + Str(n["id"]) + "\n"), std::string::npos);
+  }
+  CliResult down = local.Run({"local", "down", "--data", local.data(), "--wipe"});
+  EXPECT_EQ(down.exit_code, 0) << down.Describe();
 }
 
 TEST(Local, DownNeverSignalsAProcessThatIsNotItsNode) {

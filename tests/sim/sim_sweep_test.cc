@@ -35,6 +35,7 @@ SimOptions SweepOptions(uint64_t seed) {
   o.crashes = true;
   o.wire = seed % 8 == 0;  // An eighth of the runs also go through the FlatBuffers codec.
   o.wipes = seed % 4 == 1;
+  o.transfers = seed % 4 == 2;  // A quarter with planned leader transfers.
   return o;
 }
 
@@ -67,6 +68,8 @@ SimOptions ParseRegressionLine(const std::string& line) {
       o.crashes = true;
     else if (flag == "--wipes")
       o.wipes = true;
+    else if (flag == "--transfers")
+      o.transfers = true;
     else if (flag == "--seed")
       in >> o.seed;
     else if (flag == "--nodes")

@@ -22,7 +22,9 @@ std::vector<Body> EveryMessage() {
   auto snap = std::make_shared<const std::string>("snapshot-bytes");
   return {
       JoinMsg{},
+      JoinMsg{0x1234567890abcdefULL},
       WelcomeMsg{Snapshot{9, snap}, {Decision{10, batch}, Decision{11, noop}}},
+      WelcomeMsg{Snapshot{}, {}, 0, {GenesisMember{1, 11}, GenesisMember{2, 22}}},
       InvokeMsg{c},
       InvokedMsg{77, 3, true, "result", 2},
       ProposeMsg{{c, c}},
@@ -31,6 +33,7 @@ std::vector<Body> EveryMessage() {
       PrepareMsg{Ballot{7, 1}, 12},
       PromiseMsg{
           Ballot{7, 1}, 3, {PValue{12, Ballot{6, 2}, batch}, PValue{13, Ballot{7, 1}, noop}}},
+      PromiseMsg{Ballot{8, 3}, 0, {}, /*fresh=*/true},
       AcceptMsg{Ballot{7, 1}, 14, batch},
       AcceptedMsg{Ballot{8, 2}, 14},
       ActiveMsg{Ballot{7, 1}, 13},
@@ -40,6 +43,8 @@ std::vector<Body> EveryMessage() {
       WelcomeMsg{Snapshot{9, nullptr}, {Decision{10, batch}}, 12345},
       SnapshotFetchMsg{9, 1048576},
       SnapshotChunkMsg{9, 1048576, 3000000, "chunk-bytes"},
+      LeaderTransferMsg{3, true, 1},
+      TakeOverMsg{Ballot{4, 1}, 99},
       StatusReportMsg{2,
                       "leader",
                       2,
@@ -80,6 +85,32 @@ TEST(Codec, FieldsSurviveTheRoundTrip) {
   EXPECT_EQ(a.batch->timestamp_ns, 99u);
   ASSERT_EQ(a.batch->commands.size(), 1u);
   EXPECT_EQ(a.batch->commands[0], c);
+}
+
+TEST(Codec, RejoinAndTransferFieldsSurviveTheRoundTrip) {
+  auto join = Decode(Encode({3, 1, JoinMsg{42}}));
+  ASSERT_TRUE(join.ok());
+  EXPECT_EQ(std::get<JoinMsg>(join.value().body).incarnation, 42u);
+  WelcomeMsg w;
+  w.genesis = {{1, 11}, {3, 33}};
+  auto welcome = Decode(Encode({1, 3, w}));
+  ASSERT_TRUE(welcome.ok());
+  EXPECT_EQ(std::get<WelcomeMsg>(welcome.value().body).genesis, w.genesis);
+  auto promise = Decode(Encode({2, 3, PromiseMsg{Ballot{5, 3}, 0, {}, true}}));
+  ASSERT_TRUE(promise.ok());
+  EXPECT_TRUE(std::get<PromiseMsg>(promise.value().body).fresh);
+  auto take = Decode(Encode({1, 2, TakeOverMsg{Ballot{4, 1}, 99}}));
+  ASSERT_TRUE(take.ok());
+  EXPECT_EQ(std::get<TakeOverMsg>(take.value().body).ballot, (Ballot{4, 1}));
+  EXPECT_EQ(std::get<TakeOverMsg>(take.value().body).decided_slot, 99u);
+}
+
+TEST(Codec, AWelcomeWithTooManyGenesisMembersIsRejected) {
+  WelcomeMsg w;
+  for (NodeId id = 1; id <= limits::kNodesMax + 1; ++id) w.genesis.push_back({id, id});
+  auto r = Decode(Encode({1, 3, w}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("genesis"), std::string::npos) << r.status().ToString();
 }
 
 TEST(Codec, TruncatedFramesAreRejectedOrLoseOnlyPadding) {
