@@ -157,6 +157,13 @@ Result<Envelope> Client::Ask(NodeId node, Body question, int timeout_ms,
                              const std::function<bool(const Body&)>& is_answer) {
   const size_t i = IndexOf(node);
   if (i >= sockets_.size()) return Status::InvalidArgument("no node " + std::to_string(node));
+  // A late answer to an earlier question that timed out must not answer this one (a status
+  // query has no id to match its reply by): drop whatever already waits on the socket.
+  try {
+    for (zmq::message_t stale; sockets_[i].recv(stale, zmq::recv_flags::dontwait);) {
+    }
+  } catch (const zmq::error_t&) {
+  }
   SendTo(i, {kClientEndpoint, node, std::move(question)});
   const int64_t deadline = NowMs() + timeout_ms;
   zmq::pollitem_t item{sockets_[i].handle(), 0, ZMQ_POLLIN, 0};

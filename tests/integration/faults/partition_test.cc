@@ -126,15 +126,18 @@ void RunIsolation(bool isolate_leader) {
     const NodeId majority_leader = cluster.WaitForLeader(5000, majority);
     EXPECT_NE(majority_leader, 0u) << "no leader on the majority side\n"
                                    << cluster.DescribeStatus();
-    auto behind = cluster.Status(isolated);
-    auto ahead = cluster.Status(majority_leader == 0 ? majority[0] : majority_leader);
-    ASSERT_TRUE(behind && ahead);
-    EXPECT_LT(behind->decided_slot, ahead->decided_slot) << cluster.DescribeStatus();
+    // A fresh session, so that no late answer to an earlier status query can stand in.
+    auto probe = cluster.NewClient();
+    auto behind = probe->QueryStatus(isolated, false, 3000);
+    auto ahead =
+        probe->QueryStatus(majority_leader == 0 ? majority[0] : majority_leader, false, 3000);
+    ASSERT_TRUE(behind.ok() && ahead.ok()) << cluster.DescribeStatus();
+    EXPECT_LT(behind.value().decided_slot, ahead.value().decided_slot) << cluster.DescribeStatus();
     std::printf(
         "round %d: node %u cut off; majority leader %u at decided slot %llu, node %u "
         "at %llu\n",
-        round, isolated, majority_leader, (unsigned long long)ahead->decided_slot, isolated,
-        (unsigned long long)behind->decided_slot);
+        round, isolated, majority_leader, (unsigned long long)ahead.value().decided_slot, isolated,
+        (unsigned long long)behind.value().decided_slot);
     ns.Heal();
     schedule.SleepBetween(1000, 1500);
   }
