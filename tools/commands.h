@@ -15,5 +15,6 @@ void AddStatusCommands(CLI::App& app, int* rc);
 void AddLoadCommand(CLI::App& app, int* rc);
 void AddDemoCommand(CLI::App& app, int* rc);
 void AddLocalCommand(CLI::App& app, int* rc);
+void AddKeygenCommand(CLI::App& app, int* rc);
 
 }  // namespace synod::tools

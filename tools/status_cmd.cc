@@ -21,7 +21,7 @@ struct NodeView {
 // Asks every node of the cluster; a node that does not answer in time is "unreachable".
 bool QueryAll(const ClientFlags& f, bool check, std::vector<NodeView>* out, int* rc) {
   client::ClientOptions o;
-  if (!ResolveCluster(f.cluster, &o.cluster)) return (*rc = kExitUsage), false;
+  if (!ResolveClient(f, &o.cluster, &o.security)) return (*rc = kExitUsage), false;
   auto c = client::Client::Connect(o);
   if (!c.ok()) return (*rc = Fail(kExitFailure, c.status().message())), false;
   out->clear();
@@ -44,6 +44,8 @@ json StatusJson(const NodeView& v) {
   std::string address = a.host + ":" + std::to_string(a.port);
   if (!v.up) return {{"id", a.id}, {"address", address}, {"role", "unreachable"}};
   const StatusReportMsg& r = v.report;
+  json rejected = json::object();
+  for (const auto& [name, count] : r.rejected) rejected[name] = count;
   return {{"id", a.id},
           {"address", address},
           {"role", r.role},
@@ -53,7 +55,8 @@ json StatusJson(const NodeView& v) {
           {"decided_slot", r.decided_slot},
           {"applied_slot", r.applied_slot},
           {"snapshot_slot", r.snapshot_slot},
-          {"state_hash", r.state_hash}};
+          {"state_hash", r.state_hash},
+          {"rejected", rejected}};
 }
 
 int Status(const ClientFlags& f) {
@@ -73,6 +76,9 @@ int Status(const ClientFlags& f) {
           " decided=" + std::to_string(v.report.decided_slot) +
           " applied=" + std::to_string(v.report.applied_slot) +
           " snapshot=" + std::to_string(v.report.snapshot_slot) + " hash=" + v.report.state_hash;
+      for (const auto& [name, count] : v.report.rejected) {
+        if (count > 0) human += " rejected." + name + "=" + std::to_string(count);
+      }
     }
     Print(f, j, human);
   }

@@ -98,7 +98,7 @@ Status Node::Recover() {
   config.seed = options_.seed;
   core_ = std::make_unique<Core>(config, std::move(r));
   role_ = core_->role();  // Log only changes from here on.
-  auto transport = net::Transport::Start(options_.id, options_.cluster);
+  auto transport = net::Transport::Start(options_.id, options_.cluster, options_.security);
   if (!transport.ok()) return transport.status();
   transport_ = std::move(transport.value());
   Ready ready;
@@ -343,6 +343,9 @@ StatusReportMsg Node::Report(bool check) {
   r.snapshot_slot = replica.snapshot().slot;
   r.state_hash = app_->StateHash();
   r.members = options_.cluster.Ids();
+  for (const auto& [name, count] : transport_->rejections().Items()) {
+    r.rejected.emplace_back(name, count);
+  }
   if (check) {
     ledger::InvariantReport report = app_->CheckInvariants();
     r.checked = true;
@@ -353,8 +356,12 @@ StatusReportMsg Node::Report(bool check) {
   return r;
 }
 
-// At most one line per kInvalidReportMs about frames the transport dropped.
+// At most one line per kInvalidReportMs about frames the transport dropped; security notes
+// (the transport already keeps to one per key or endpoint) as they come.
 void Node::ReportInvalidFrames() {
+  for (const std::string& note : transport_->TakeSecurityNotes()) {
+    spdlog::warn("node {}: {}", options_.id, note);
+  }
   const uint64_t invalid = transport_->stats().frames_invalid;
   if (invalid == invalid_reported_ || NowMs() - invalid_report_ms_ < kInvalidReportMs) return;
   spdlog::warn("node {}: dropped {} invalid frame(s); the last: {}", options_.id,

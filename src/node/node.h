@@ -23,6 +23,7 @@
 #include <utility>
 
 #include "net/cluster_spec.h"
+#include "net/security.h"
 #include "net/transport.h"
 #include "node/ledger_app.h"
 #include "paxos/core.h"
@@ -37,7 +38,8 @@ struct NodeOptions {
   uint64_t cluster_id = 0;  // 0: derived from the cluster spec (ClusterIdOf).
   uint32_t tick_ms = 5;
   uint64_t snapshot_every_slots = 2000;
-  uint64_t seed = 0;  // Backoff randomness; 0: drawn at start.
+  uint64_t seed = 0;       // Backoff randomness; 0: drawn at start.
+  net::Security security;  // CURVE keys, or plaintext (curve == false).
 };
 
 // The cluster id a data dir is bound to when none is given: a hash of the canonical spec.

@@ -215,8 +215,17 @@ TestCluster::TestCluster(ClusterOptions options) : options_(options), ports_(opt
         (i ? "," : "") + std::to_string(i + 1) + "=127.0.0.1:" + std::to_string(ports_.port(i));
   }
   spec_ = net::ClusterSpec::Parse(spec_text_).value();
+  if (!options_.insecure) {
+    std::vector<std::string> names = {"client"};
+    for (NodeId id : spec_.Ids()) names.push_back(net::NodeKeyName(id));
+    SYNOD_CHECK(net::EnsureKeyPairs(KeyDir(), names).ok());
+    auto security = net::LoadSecurity(false, KeyDir() + "/client.key", KeyDir());
+    SYNOD_CHECK(security.ok());
+    client_security_ = std::move(security.value());
+  }
   client::ClientOptions co;
   co.cluster = spec_;
+  co.security = client_security_;
   status_client_ = std::move(client::Client::Connect(co).value());
 }
 
@@ -259,7 +268,19 @@ void TestCluster::StartAll() {
   for (NodeId id : ids()) Start(id);
 }
 
-void TestCluster::Start(NodeId id) {
+std::vector<std::string> TestCluster::NodeSecurityArgs(NodeId id) const {
+  if (options_.insecure) return {"--insecure"};
+  return {"--key", KeyDir() + "/" + net::NodeKeyName(id) + ".key", "--trust", KeyDir()};
+}
+
+std::vector<std::string> TestCluster::ClientSecurityArgs() const {
+  if (options_.insecure) return {"--insecure"};
+  return {"--key", KeyDir() + "/client.key", "--trust", KeyDir()};
+}
+
+void TestCluster::Start(NodeId id) { StartWith(id, NodeSecurityArgs(id)); }
+
+void TestCluster::StartWith(NodeId id, const std::vector<std::string>& security_args) {
   SYNOD_CHECK(pids_.count(id) == 0);
   fs::create_directories(dir_ + "/n" + std::to_string(id));
   std::vector<std::string> argv_s = {SYNOD_BIN,
@@ -276,6 +297,7 @@ void TestCluster::Start(NodeId id) {
                                      options_.log_level,
                                      "--snapshot-every",
                                      std::to_string(options_.snapshot_every)};
+  argv_s.insert(argv_s.end(), security_args.begin(), security_args.end());
   std::vector<std::string> env_s = {"PATH=/usr/bin:/bin", "HOME=" + dir_};
   std::vector<char*> argv = CStrings(argv_s), envp = CStrings(env_s);
   int log_fd = ::open(LogPath(id).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -412,12 +434,14 @@ std::unique_ptr<client::Client> TestCluster::NewClient(int timeout_ms, int retry
   co.cluster = ids.empty() ? spec_ : net::ClusterSpec::Parse(SpecOf(ids)).value();
   co.timeout_ms = timeout_ms;
   co.retry_ms = retry_ms;
+  co.security = client_security_;
   return std::move(client::Client::Connect(co).value());
 }
 
 CliResult TestCluster::Cli(std::vector<std::string> args, int kill_after_ms) {
   args.push_back("--cluster");
   args.push_back(spec_text_);
+  for (const std::string& a : ClientSecurityArgs()) args.push_back(a);
   return RunSynod(args, kill_after_ms);
 }
 
