@@ -5,6 +5,7 @@
 #include <chrono>
 #include <random>
 
+#include "net/screen.h"
 #include "paxos/hash.h"
 #include "paxos/limits.h"
 
@@ -238,7 +239,18 @@ bool Node::Intercept(const net::Transport::Inbound& in, Ready* ready) {
     return true;
   }
   if (e.from == kClientEndpoint) return false;
-  if (options_.cluster.Find(e.from) == nullptr) return true;  // Not a member: dropped.
+  // A peer's message must make sense in this cluster; if not, it is counted and dropped.
+  net::ScreenContext screen{&members_, core_->replica().slot_next() - 1};
+  std::string why;
+  if (!net::Screen(e, screen, &transport_->rejections(), &why)) {
+    if (noted_screen_.First(why.substr(0, why.find(' ')))) {
+      spdlog::warn(
+          "node {}: dropped a message from node {}: {} (reported once per kind; counts "
+          "in `synod status`)",
+          options_.id, e.from, why);
+    }
+    return true;
+  }
   if (const auto* w = std::get_if<WelcomeMsg>(&e.body); w && w->snapshot_bytes > 0) {
     StartFetch(e.from, *w, ready);
     return true;
@@ -292,14 +304,21 @@ void Node::RetryFetch() {
 }
 
 void Node::OnChunk(NodeId from, const SnapshotChunkMsg& c, Ready* ready) {
-  if (!fetch_ || from != fetch_->from || c.slot != fetch_->welcome.snapshot.slot) return;
+  if (!fetch_ || from != fetch_->from || c.slot != fetch_->welcome.snapshot.slot) {
+    ++transport_->rejections().chunk_out_of_sequence;  // Unasked for, or a late answer.
+    return;
+  }
   if (c.total != fetch_->welcome.snapshot_bytes) {
     spdlog::warn("node {}: node {} no longer has the snapshot at slot {}", options_.id, from,
                  c.slot);
     fetch_.reset();
     return;
   }
-  if (c.offset != fetch_->data.size() || c.data.empty()) return;  // A duplicate or stale chunk.
+  if (c.offset != fetch_->data.size() || c.data.empty() ||
+      c.data.size() > c.total - fetch_->data.size()) {
+    ++transport_->rejections().chunk_out_of_sequence;  // A duplicate, stale or overlong chunk.
+    return;
+  }
   fetch_->data += c.data;
   fetch_->retries = 0;
   if (fetch_->data.size() < c.total) return RequestChunk();

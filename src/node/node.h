@@ -97,6 +97,8 @@ class Node {
   // Snapshots announced in our Welcomes, kept while peers may still fetch them (the core may
   // move on to a newer one meanwhile). At most kServedSnapshotsMax.
   std::map<Slot, std::shared_ptr<const std::string>> served_;
+  std::vector<NodeId> members_ = options_.cluster.Ids();  // For the screen (net/screen.h).
+  net::NoteOnce noted_screen_;                            // Screen reasons already logged.
   Core::Role role_ = Core::Role::kLearner;
   NodeId leader_ = 0;
 };
