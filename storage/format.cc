@@ -147,13 +147,18 @@ bool IsAcceptedKey(std::string_view key) { return !key.empty() && key[0] == kAcc
 std::string EncodeNodeMeta(const NodeMeta& meta) {
   flatbuffers::FlatBufferBuilder builder(64);
   builder.Finish(fb::CreateNodeMeta(builder, meta.format_version, meta.cluster_id, meta.node_id,
-                                    meta.created_at_unix_ns));
+                                    meta.created_at_unix_ns, meta.incarnation));
   return Finish(&builder);
 }
 
-std::string EncodeJoined() {
-  flatbuffers::FlatBufferBuilder builder(16);
-  builder.Finish(fb::CreateJoinedRecord(builder));
+std::string EncodeJoined(const Membership& membership) {
+  SYNOD_CHECK(membership.genesis.size() <= limits::kNodesMax);
+  flatbuffers::FlatBufferBuilder builder(64);
+  std::vector<fb::GenesisMember> members;
+  for (const GenesisMember& g : membership.genesis) members.emplace_back(g.id, g.incarnation);
+  auto genesis = builder.CreateVectorOfStructs(members);
+  builder.Finish(
+      fb::CreateJoinedRecord(builder, membership.rejoining, membership.vote_floor, genesis));
   return Finish(&builder);
 }
 
@@ -197,14 +202,26 @@ Result<NodeMeta> DecodeNodeMeta(std::string_view value) {
   const auto* record = Verified<fb::NodeMeta>(value);
   if (record == nullptr) return Status::Corruption("node metadata record fails verification");
   return NodeMeta{record->format_version(), record->cluster_id(), record->node_id(),
-                  record->created_at_unix_ns()};
+                  record->created_at_unix_ns(), record->incarnation()};
 }
 
-Status DecodeJoined(std::string_view value) {
-  if (Verified<fb::JoinedRecord>(value) == nullptr) {
-    return Status::Corruption("joined record fails verification");
+Result<Membership> DecodeJoined(std::string_view value) {
+  const auto* record = Verified<fb::JoinedRecord>(value);
+  if (record == nullptr) return Status::Corruption("joined record fails verification");
+  Membership out;
+  out.rejoining = record->rejoining();
+  out.vote_floor = record->vote_floor();
+  if (record->genesis() != nullptr) {
+    if (record->genesis()->size() > limits::kNodesMax) {
+      return Status::Corruption("joined record: genesis of " +
+                                std::to_string(record->genesis()->size()) + " members exceeds " +
+                                std::to_string(limits::kNodesMax));
+    }
+    for (const fb::GenesisMember* g : *record->genesis()) {
+      out.genesis.push_back({g->node(), g->incarnation()});
+    }
   }
-  return Status::Ok();
+  return out;
 }
 
 Result<Ballot> DecodePromise(std::string_view value) {

@@ -59,6 +59,7 @@ struct NodeMeta {
   uint64_t cluster_id = 0;
   NodeId node_id = 0;
   uint64_t created_at_unix_ns = 0;
+  uint64_t incarnation = 0;  // Random, non-zero at creation; 0 in older data dirs.
 };
 
 // The bookkeeping of the current snapshot (table SnapshotRecord, storage Inline).
@@ -86,7 +87,7 @@ bool IsAcceptedKey(std::string_view key);
 
 // --- Records ----------------------------------------------------------------------------------
 std::string EncodeNodeMeta(const NodeMeta& meta);
-std::string EncodeJoined();
+std::string EncodeJoined(const Membership& membership);
 std::string EncodePromise(const Ballot& ballot);
 // REQUIRES: pvalue.slot >= 1, pvalue.batch != nullptr, batch within limits.h.
 std::string EncodeAccepted(const PValue& pvalue);
@@ -97,7 +98,7 @@ std::string EncodeSnapshotRecord(const SnapshotInfo& info);
 // Decoders. REQUIRES: `value` starts 8-byte aligned (a std::string's buffer is); the verifier
 // rejects a misaligned buffer as corrupt rather than reading unaligned scalars.
 Result<NodeMeta> DecodeNodeMeta(std::string_view value);
-Status DecodeJoined(std::string_view value);
+Result<Membership> DecodeJoined(std::string_view value);
 Result<Ballot> DecodePromise(std::string_view value);
 Result<PValue> DecodeAccepted(std::string_view key, std::string_view value);
 Result<Decision> DecodeDecided(std::string_view key, std::string_view value);

@@ -4,11 +4,19 @@
 
 #include <chrono>
 #include <functional>
+#include <random>
 
 #include "paxos/check.h"
 
 namespace synod::storage {
 namespace {
+
+// A data dir's incarnation: random and non-zero, so a wiped node's new data dir differs.
+uint64_t NewIncarnation() {
+  std::random_device device;
+  uint64_t value = (uint64_t{device()} << 32) ^ device();
+  return value == 0 ? 1 : value;
+}
 
 uint64_t NowUnixNs() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -62,9 +70,10 @@ Result<std::unique_ptr<RocksLogStore>> RocksLogStore::Open(const StoreOptions& o
   state = InspectDataDir(options.data_dir);  // Again, under the lock: no one else creates db/.
   if (!state.ok()) return state.status();
   if (state.value() == DataDirState::kEmpty) {
-    Status created = Database::CreateAtomically(
-        options.data_dir, options.env,
-        NodeMeta{kFormatVersion, options.cluster_id, options.node_id, NowUnixNs()});
+    Status created =
+        Database::CreateAtomically(options.data_dir, options.env,
+                                   NodeMeta{kFormatVersion, options.cluster_id, options.node_id,
+                                            NowUnixNs(), NewIncarnation()});
     if (!created.ok()) return created;
   }
   Result<std::unique_ptr<Database>> database =
@@ -139,7 +148,7 @@ Status RocksLogStore::Append(const DurableWrite& write, Tracked* next,
   rocksdb::Status status;
   switch (write.kind) {
     case DurableWrite::Kind::kJoined:
-      status = batch->Put(acceptor, JoinedKey(), EncodeJoined());
+      status = batch->Put(acceptor, JoinedKey(), EncodeJoined(write.membership));
       break;
     case DurableWrite::Kind::kPromise:
       SYNOD_CHECK(write.ballot >= next->promised);  // A promise never regresses.
@@ -237,9 +246,10 @@ Status RocksLogStore::RecoverAcceptor(RecoveredState* state) const {
       if (!promised.ok()) return promised.status();
       state->promised = promised.value();
     } else if (key == JoinedKey()) {
-      Status joined = DecodeJoined(value);
-      if (!joined.ok()) return joined;
+      Result<Membership> joined = DecodeJoined(value);
+      if (!joined.ok()) return joined.status();
       state->joined = true;
+      state->membership = std::move(joined.value());
     } else if (IsAcceptedKey(key)) {
       Result<PValue> pvalue = DecodeAccepted(key, value);
       if (!pvalue.ok()) return pvalue.status();

@@ -7,6 +7,7 @@ SYNOD_PACKAGES=(
   librocksdb-dev libzmq3-dev cppzmq-dev libflatbuffers-dev flatbuffers-compiler
   libgtest-dev libgmock-dev libspdlog-dev libcli11-dev libbenchmark-dev
   nlohmann-json3-dev libcpp-httplib-dev
+  iptables iproute2
   clang libclang-rt-14-dev
 )
 

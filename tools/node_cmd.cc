@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 
 #include "node/node.h"
@@ -60,6 +61,15 @@ int RunNode(const NodeFlags& f) {
     return Fail(kExitUsage, "--data " + f.data + " exists and is not a directory");
   }
   o.data_dir = f.data;
+  // TEST ONLY: a planted bug for the fault suite (node.h, testing_early_ack). Not a flag, so
+  // that no user sees it in --help; any other value is refused.
+  if (const char* plant = std::getenv("SYNOD_TEST_PLANT"); plant != nullptr && *plant != 0) {
+    if (std::string(plant) != "early-ack") {
+      return Fail(kExitUsage, "SYNOD_TEST_PLANT=" + std::string(plant) +
+                                  " is not a known planted bug (known: early-ack)");
+    }
+    o.testing_early_ack = true;
+  }
   o.tick_ms = f.tick_ms;
   o.snapshot_every_slots = f.snapshot_every;
   std::filesystem::create_directories(f.data, ec);
@@ -72,6 +82,12 @@ int RunNode(const NodeFlags& f) {
                  o.id, o.security.trusted.nodes.size(), o.security.trusted.clients.size());
   } else {
     spdlog::warn("node {}: PLAINTEXT (--insecure): no encryption, no authentication", o.id);
+  }
+  if (o.testing_early_ack) {
+    spdlog::warn(
+        "node {}: TEST ONLY planted bug early-ack: writes are answered before they are "
+        "decided",
+        o.id);
   }
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);

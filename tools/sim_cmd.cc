@@ -19,6 +19,7 @@ int RunSim(SimFlags& f) {
   if (f.plant == "acceptor-amnesia") o.planted_bug = PlantedBug::kAcceptorForgetsOnRestart;
   if (f.plant == "leader-ignores-promises") o.planted_bug = PlantedBug::kLeaderIgnoresPromises;
   if (f.plant == "skip-sessions") o.plant_skip_sessions = true;
+  if (f.plant == "rejoin-votes-at-once") o.planted_bug = PlantedBug::kRejoinVotesAtOnce;
   sim::SimResult r = sim::RunSimulation(o);
   if (f.json) {
     std::printf("%s\n", r.ToJson().c_str());
@@ -51,9 +52,11 @@ void AddSimCommand(CLI::App& app, int* rc) {
       ->check(CLI::Range(0.0, 0.5));
   cmd->add_flag("--partitions", o.partitions, "Inject symmetric and one-way partitions");
   cmd->add_flag("--crashes", o.crashes, "Crash and restart nodes");
+  cmd->add_flag("--wipes", o.wipes, "Crash nodes and restart them with an empty data dir");
   cmd->add_option("--clients", o.clients, "Concurrent clients")->check(CLI::Range(1, 64));
   cmd->add_option("--plant", flags->plant, "Test only: plant a bug the checkers must catch")
-      ->check(CLI::IsMember({"acceptor-amnesia", "leader-ignores-promises", "skip-sessions"}));
+      ->check(CLI::IsMember({"acceptor-amnesia", "leader-ignores-promises", "skip-sessions",
+                             "rejoin-votes-at-once"}));
   cmd->add_flag("--wire", o.wire, "Encode and decode every message with the wire codec");
   cmd->add_flag("--json", flags->json, "One JSON object on stdout");
   cmd->callback([flags, rc] { *rc = RunSim(*flags); });

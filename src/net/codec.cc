@@ -44,14 +44,18 @@ fb::Offset<fb::Vector<fb::Offset<w::DecidedSlot>>> ToWire(Builder& fbb,
 
 struct BodyEncoder {
   Builder& fbb;
-  std::pair<w::Body, fb::Offset<void>> operator()(const JoinMsg&) {
-    return {w::Body::Join, w::CreateJoin(fbb).Union()};
+  std::pair<w::Body, fb::Offset<void>> operator()(const JoinMsg& m) {
+    return {w::Body::Join, w::CreateJoin(fbb, m.incarnation).Union()};
   }
   std::pair<w::Body, fb::Offset<void>> operator()(const WelcomeMsg& m) {
     auto snapshot = Bytes(fbb, m.snapshot.data ? std::string_view(*m.snapshot.data) : "");
     auto decisions = ToWire(fbb, m.decisions);
+    std::vector<w::GenesisMember> members;
+    for (const GenesisMember& g : m.genesis) members.emplace_back(g.id, g.incarnation);
+    auto genesis = fbb.CreateVectorOfStructs(members);
     return {w::Body::Welcome,
-            w::CreateWelcome(fbb, m.snapshot.slot, snapshot, decisions, m.snapshot_bytes).Union()};
+            w::CreateWelcome(fbb, m.snapshot.slot, snapshot, decisions, m.snapshot_bytes, genesis)
+                .Union()};
   }
   std::pair<w::Body, fb::Offset<void>> operator()(const SnapshotFetchMsg& m) {
     return {w::Body::SnapshotFetch, w::CreateSnapshotFetch(fbb, m.slot, m.offset).Union()};
@@ -89,7 +93,8 @@ struct BodyEncoder {
     }
     auto accepted = fbb.CreateVector(pvs);
     auto ballot = ToWire(m.ballot);
-    return {w::Body::Promise, w::CreatePromise(fbb, &ballot, accepted, m.compacted_below).Union()};
+    return {w::Body::Promise,
+            w::CreatePromise(fbb, &ballot, accepted, m.compacted_below, m.fresh).Union()};
   }
   std::pair<w::Body, fb::Offset<void>> operator()(const AcceptMsg& m) {
     auto ballot = ToWire(m.ballot);
@@ -223,7 +228,7 @@ class Converter {
 Body Converter::Convert(const w::Envelope* e) {
   switch (e->body_type()) {
     case w::Body::Join:
-      return JoinMsg{};
+      return JoinMsg{e->body_as_Join()->incarnation()};
     case w::Body::Welcome: {
       auto* m = e->body_as_Welcome();
       Snapshot snap{m->snapshot_slot(), nullptr};
@@ -231,7 +236,16 @@ Body Converter::Convert(const w::Envelope* e) {
       if (snap.slot > 0 && m->snapshot_bytes() == 0) {
         snap.data = std::make_shared<const std::string>(Convert(m->snapshot()));
       }
-      return WelcomeMsg{snap, Convert(m->decisions()), m->snapshot_bytes()};
+      WelcomeMsg out{snap, Convert(m->decisions()), m->snapshot_bytes(), {}};
+      if (m->genesis() && m->genesis()->size() > limits::kNodesMax) {
+        Fail("genesis of " + std::to_string(m->genesis()->size()) + " members exceeds " +
+             std::to_string(limits::kNodesMax));
+      } else if (m->genesis()) {
+        for (const w::GenesisMember* g : *m->genesis()) {
+          out.genesis.push_back({g->node(), g->incarnation()});
+        }
+      }
+      return out;
     }
     case w::Body::SnapshotFetch: {
       auto* m = e->body_as_SnapshotFetch();
@@ -268,7 +282,7 @@ Body Converter::Convert(const w::Envelope* e) {
     }
     case w::Body::Promise: {
       auto* m = e->body_as_Promise();
-      PromiseMsg out{Convert(m->ballot(), "ballot"), m->compacted_below(), {}};
+      PromiseMsg out{Convert(m->ballot(), "ballot"), m->compacted_below(), {}, m->fresh()};
       if (m->accepted() && m->accepted()->size() > kPromiseValuesMax)
         Fail("too many pvalues");
       else if (m->accepted()) {

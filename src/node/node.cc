@@ -5,6 +5,7 @@
 #include <chrono>
 #include <random>
 
+#include "ledger/results.h"
 #include "net/screen.h"
 #include "paxos/hash.h"
 #include "paxos/limits.h"
@@ -97,6 +98,7 @@ Status Node::Recover() {
   config.self = options_.id;
   config.members = options_.cluster.Ids();
   config.seed = options_.seed;
+  config.incarnation = store_->meta().incarnation;
   core_ = std::make_unique<Core>(config, std::move(r));
   role_ = core_->role();  // Log only changes from here on.
   auto transport = net::Transport::Start(options_.id, options_.cluster, options_.security);
@@ -120,6 +122,7 @@ Status Node::Run(const std::atomic<bool>& stop) {
       if (Intercept(in, &ready)) continue;
       if (const auto* inv = std::get_if<InvokeMsg>(&in.envelope.body)) {
         Remember(inv->command, in.routing_id);
+        if (options_.testing_early_ack) PlantedEarlyAck(inv->command, in.routing_id);
       }
       core_->Step(in.envelope, &ready);
     }
@@ -153,6 +156,7 @@ Status Node::Flush(Ready& ready) {
     if (Status s = Apply(d); !s.ok()) return s;
   }
   LogRoleChange();
+  LogMembership();
   return MaybeSnapshot();
 }
 
@@ -339,6 +343,30 @@ void Node::ServeChunk(NodeId to, const SnapshotFetchMsg& f) {
   transport_->Send({options_.id, to, std::move(c)});
 }
 
+// The planted bug: a write (KV put/cas, create_transfers) is answered "ok" at once, as if it
+// had been applied, and forgotten, so the real answer never follows. Reads are left alone.
+void Node::PlantedEarlyAck(const Command& command, const std::string& routing_id) {
+  flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(command.payload.data()),
+                                 command.payload.size());
+  if (!ledger::fb::VerifyLedgerCommandBuffer(verifier)) return;
+  const auto* cmd = ledger::fb::GetLedgerCommand(command.payload.data());
+  flatbuffers::FlatBufferBuilder fbb;
+  std::string result;
+  if (cmd->body_type() == ledger::fb::CommandBody::KvPut ||
+      cmd->body_type() == ledger::fb::CommandBody::KvCas) {
+    result = ledger::CodeResult(&fbb, ledger::fb::ResultCode::ok);
+  } else if (const auto* t = cmd->body_as_CreateTransfers(); t && t->transfers()) {
+    result = ledger::EventCodesResult(
+        &fbb,
+        std::vector<ledger::fb::ResultCode>(t->transfers()->size(), ledger::fb::ResultCode::ok));
+  } else {
+    return;
+  }
+  InvokedMsg reply{command.client_id, command.request_id, true, std::move(result), 0};
+  transport_->Send({options_.id, kClientEndpoint, std::move(reply)}, routing_id);
+  waiting_.erase({command.client_id, command.request_id});
+}
+
 void Node::Remember(const Command& command, const std::string& routing_id) {
   auto key = std::make_pair(command.client_id, command.request_id);
   if (waiting_.insert_or_assign(key, routing_id).second) waiting_order_.push_back(key);
@@ -387,6 +415,43 @@ void Node::ReportInvalidFrames() {
                invalid - invalid_reported_, transport_->last_invalid_reason());
   invalid_reported_ = invalid;
   invalid_report_ms_ = NowMs();
+}
+
+// One line when the node starts or stops rejoining, and a warning every kInvalidReportMs while
+// it cannot vote: a node that waits forever (a wiped majority, a member down) says why.
+void Node::LogMembership() {
+  const bool joined = core_->joined(), rejoining = core_->rejoining();
+  if (rejoining && !rejoining_logged_) {
+    spdlog::warn(
+        "node {} joined a running cluster from a new data dir (incarnation {:x}): rejoining, it "
+        "does not vote until it has led once with a fresh promise from every other member and "
+        "caught up",
+        options_.id, store_->meta().incarnation);
+  } else if (!rejoining && rejoining_logged_) {
+    spdlog::info("node {} rejoined: votes again, holding nothing below slot {}", options_.id,
+                 core_->membership().vote_floor);
+  }
+  rejoining_logged_ = rejoining;
+  if (joined && !rejoining) {
+    waiting_since_ms_ = 0;
+    return;
+  }
+  const int64_t now = NowMs();
+  if (waiting_since_ms_ == 0) waiting_since_ms_ = waiting_report_ms_ = now;
+  if (now - waiting_report_ms_ < kInvalidReportMs) return;
+  waiting_report_ms_ = now;
+  if (rejoining) {
+    spdlog::warn(
+        "node {} still rejoining after {} s: it needs a fresh promise from every other member; "
+        "a member that is down or rejoining too (a wiped majority) keeps it waiting, and the "
+        "cluster cannot recover by itself from losing a majority's data",
+        options_.id, (now - waiting_since_ms_) / 1000);
+  } else {
+    spdlog::warn(
+        "node {} not a member after {} s: waiting for a Welcome from a member, or for every "
+        "member of {} to ask to join before a new cluster forms",
+        options_.id, (now - waiting_since_ms_) / 1000, options_.cluster.ToString());
+  }
 }
 
 void Node::LogRoleChange() {

@@ -38,7 +38,11 @@ struct NodeOptions {
   uint64_t cluster_id = 0;  // 0: derived from the cluster spec (ClusterIdOf).
   uint32_t tick_ms = 5;
   uint64_t snapshot_every_slots = 2000;
-  uint64_t seed = 0;       // Backoff randomness; 0: drawn at start.
+  uint64_t seed = 0;  // Backoff randomness; 0: drawn at start.
+  // TEST ONLY, a planted bug (env SYNOD_TEST_PLANT=early-ack, see tools/node_cmd.cc): answer a
+  // client's write with "ok" as soon as it arrives, before it is decided or persisted. Exists
+  // to show that the fault suite (tests/integration/faults) catches such a node.
+  bool testing_early_ack = false;
   net::Security security;  // CURVE keys, or plaintext (curve == false).
 };
 
@@ -58,8 +62,10 @@ class Node {
   Status MaybeSnapshot();
   void Route(Envelope& envelope);
   void Remember(const Command& command, const std::string& routing_id);
+  void PlantedEarlyAck(const Command& command, const std::string& routing_id);
   StatusReportMsg Report(bool check);
   void LogRoleChange();
+  void LogMembership();
   void ReportInvalidFrames();
   // Snapshot transfer (see node.cc): Welcomes travel without their snapshot, which the
   // receiver then fetches in chunks of limits::kSnapshotChunkBytes.
@@ -101,6 +107,9 @@ class Node {
   net::NoteOnce noted_screen_;                            // Screen reasons already logged.
   Core::Role role_ = Core::Role::kLearner;
   NodeId leader_ = 0;
+  bool rejoining_logged_ = false;  // As last logged (see LogMembership).
+  int64_t waiting_since_ms_ = 0;   // Not a voting member since then (0: voting).
+  int64_t waiting_report_ms_ = 0;
 };
 
 }  // namespace synod::node

@@ -18,10 +18,18 @@ void Acceptor::Promise(const Ballot& ballot, Ready* ready) {
   ready->to_persist.push_back(std::move(w));
 }
 
+void Acceptor::StartVoting(Slot floor, const Ballot& ballot, Ready* ready) {
+  Compact(floor);
+  Promise(ballot, ready);
+  voting_ = true;
+}
+
 void Acceptor::OnPrepare(NodeId from, const PrepareMsg& msg, Ready* ready) {
+  if (!voting_) return;
+  const bool fresh = msg.ballot > promised_;
   Promise(msg.ballot, ready);
   // Reply even when the ballot is stale: the higher promised ballot preempts the scout.
-  PromiseMsg reply{promised_, compacted_below_, {}};
+  PromiseMsg reply{promised_, compacted_below_, {}, fresh};
   if (promised_ == msg.ballot) {
     for (auto it = accepted_.lower_bound(msg.slot_first); it != accepted_.end(); ++it) {
       reply.accepted.push_back(it->second);
@@ -31,6 +39,7 @@ void Acceptor::OnPrepare(NodeId from, const PrepareMsg& msg, Ready* ready) {
 }
 
 void Acceptor::OnAccept(NodeId from, const AcceptMsg& msg, Ready* ready) {
+  if (!voting_) return;
   if (msg.ballot >= promised_ && msg.slot >= compacted_below_) {
     Promise(msg.ballot, ready);
     PValue& pv = accepted_[msg.slot];

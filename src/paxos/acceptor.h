@@ -27,6 +27,13 @@ class Acceptor {
   // Drops pvalues below `slot` (they are decided and covered by a durable snapshot).
   void Compact(Slot slot);
 
+  // A rejoining node's acceptor may have forgotten votes, so it answers no Prepare or Accept
+  // (Core, "Rejoining") until StartVoting: from then on it holds nothing below `floor` (its
+  // Promises say so, and it refuses Accepts there) and has promised at least `ballot`.
+  void StopVoting() { voting_ = false; }
+  void StartVoting(Slot floor, const Ballot& ballot, Ready* ready);
+  bool voting() const { return voting_; }
+
   const Ballot& promised() const { return promised_; }
   const std::map<Slot, PValue>& accepted() const { return accepted_; }
   Slot compacted_below() const { return compacted_below_; }
@@ -41,6 +48,7 @@ class Acceptor {
   Ballot promised_;
   std::map<Slot, PValue> accepted_;
   Slot compacted_below_ = 0;
+  bool voting_ = true;
 };
 
 }  // namespace synod

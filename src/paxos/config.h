@@ -14,12 +14,14 @@ enum class PlantedBug {
   kNone,
   kAcceptorForgetsOnRestart,  // The reference design: promise and accepted lost on restart.
   kLeaderIgnoresPromises,     // An adopted leader proposes no-ops instead of accepted values.
+  kRejoinVotesAtOnce,         // A node with a wiped data dir votes as soon as it is welcomed.
 };
 
 struct CoreConfig {
   NodeId self = 0;
   std::vector<NodeId> members;  // All voting members, sorted ascending, includes self.
   uint64_t seed = 1;            // Seeds the backoff randomness.
+  uint64_t incarnation = 0;     // Of the data dir: random at its creation, 0 = unknown.
 
   uint32_t window = 8;                     // Slots a leader keeps in flight.
   uint32_t heartbeat_ticks = 20;           // Leader sends Active this often.

@@ -11,7 +11,10 @@ Acceptor MakeAcceptor(const CoreConfig& config, const RecoveredState& r) {
   }
   Slot compacted = r.decided.empty() ? r.snapshot.slot + 1 : r.decided.begin()->first;
   if (!r.accepted.empty()) compacted = std::min(compacted, r.accepted.begin()->first);
-  return Acceptor(config.self, r.promised, r.accepted, r.snapshot.slot > 0 ? compacted : 0);
+  Acceptor acceptor(config.self, r.promised, r.accepted, r.snapshot.slot > 0 ? compacted : 0);
+  acceptor.Compact(r.membership.vote_floor);  // A rejoined acceptor holds nothing below it.
+  if (r.joined && r.membership.rejoining) acceptor.StopVoting();
+  return acceptor;
 }
 
 }  // namespace
@@ -32,12 +35,16 @@ Core::Core(CoreConfig config, RecoveredState recovered)
     : config_(std::move(config)),
       prng_(config_.seed),
       joined_(recovered.joined),
+      membership_(recovered.membership),
       acceptor_(MakeAcceptor(config_, recovered)),
       bootstrap_(config_) {
   SYNOD_CHECK(std::is_sorted(config_.members.begin(), config_.members.end()));
   SYNOD_CHECK(IsMember(config_.self));
   replica_ = std::make_unique<Replica>(config_, recovered.snapshot, std::move(recovered.decided));
   leader_ = std::make_unique<Leader>(config_, replica_.get(), &prng_);
+  // Our next ballot must be above what our own acceptor promised, or a restarted leader could
+  // reuse a ballot whose values its acceptor never accepted (a rejoined acceptor's promise).
+  leader_->ObserveBallot(acceptor_.promised(), 0);
   if (!joined_ && config_.self == config_.members.front()) seed_.emplace(config_);
 }
 
@@ -47,7 +54,8 @@ void Core::Start(Ready* ready) {
 
 Core::Role Core::role() const {
   if (!joined_) return Role::kLearner;
-  return leader_->active() ? Role::kLeader : Role::kFollower;
+  if (leader_->active()) return Role::kLeader;
+  return membership_.rejoining ? Role::kLearner : Role::kFollower;
 }
 
 bool Core::IsMember(NodeId id) const {
@@ -72,7 +80,11 @@ void Core::Tick(uint64_t now_ns, Ready* ready) {
     bootstrap_.Tick(tick_, ready);
   } else {
     leader_->Tick(tick_, now_ns_, ready);
-    if (replica_->Tick(tick_, leader_->active(), ready)) leader_->StartScout(tick_, ready);
+    const bool rejoin_scout = membership_.rejoining && vote_floor_ == 0;
+    if (replica_->Tick(tick_, leader_->active(), ready)) {
+      leader_->StartScout(tick_, ready, rejoin_scout);
+    }
+    if (membership_.rejoining) RecoverVote(ready);
   }
   DeliverLocal(ready, mark);
 }
@@ -102,7 +114,7 @@ void Core::DeliverLocal(Ready* ready, size_t mark) {
 
 void Core::Handle(const Envelope& e, Ready* ready) {
   const NodeId from = e.from;
-  if (auto* m = std::get_if<JoinMsg>(&e.body)) return (void)m, OnJoin(from, ready);
+  if (auto* m = std::get_if<JoinMsg>(&e.body)) return OnJoin(from, *m, ready);
   if (auto* m = std::get_if<WelcomeMsg>(&e.body)) return OnWelcome(*m, ready);
   if (auto* m = std::get_if<InvokeMsg>(&e.body)) return OnInvoke(*m, ready);
   if (!joined_) return;  // Everything below is for members only.
@@ -128,22 +140,35 @@ void Core::Handle(const Envelope& e, Ready* ready) {
   // InvokedMsg is for clients; a node ignores it.
 }
 
-void Core::OnJoin(NodeId from, Ready* ready) {
+void Core::OnJoin(NodeId from, const JoinMsg& msg, Ready* ready) {
   if (joined_) {
-    ready->messages.push_back({config_.self, from, replica_->MakeWelcome(1)});
+    WelcomeMsg welcome = replica_->MakeWelcome(1);
+    welcome.genesis = membership_.genesis;
+    ready->messages.push_back({config_.self, from, std::move(welcome)});
     return;
   }
-  if (!seed_ || !seed_->OnJoin(from)) return;
-  // A majority asked to join a cluster that does not exist yet: form it with the empty state.
+  if (!seed_ || !seed_->OnJoin(from, msg.incarnation)) return;
+  // Every member asked to join a cluster that does not exist yet: form it, empty.
+  membership_.genesis = seed_->Genesis();
   BecomeMember(ready);
-  for (NodeId id : seed_->joined()) {
-    if (id != config_.self) ready->messages.push_back({config_.self, id, replica_->MakeWelcome(1)});
+  WelcomeMsg welcome = replica_->MakeWelcome(1);
+  welcome.genesis = membership_.genesis;
+  for (const auto& [id, incarnation] : seed_->joined()) {
+    if (id != config_.self) ready->messages.push_back({config_.self, id, welcome});
   }
   seed_.reset();
 }
 
 void Core::OnWelcome(const WelcomeMsg& msg, Ready* ready) {
   if (!joined_) {
+    const GenesisMember me{config_.self, config_.incarnation};
+    const bool genesis = config_.incarnation != 0 &&
+                         std::find(msg.genesis.begin(), msg.genesis.end(), me) != msg.genesis.end();
+    membership_.genesis = msg.genesis;
+    if (!genesis && config_.planted_bug != PlantedBug::kRejoinVotesAtOnce) {
+      membership_.rejoining = true;
+      acceptor_.StopVoting();
+    }
     BecomeMember(ready);
     seed_.reset();
   }
@@ -171,9 +196,28 @@ void Core::OnInvoke(const InvokeMsg& msg, Ready* ready) {
 
 void Core::BecomeMember(Ready* ready) {
   joined_ = true;
+  PersistMembership(ready);
+}
+
+void Core::PersistMembership(Ready* ready) {
   DurableWrite w;
   w.kind = DurableWrite::Kind::kJoined;
+  w.membership = membership_;
   ready->to_persist.push_back(std::move(w));
+}
+
+// While rejoining: lead once through a rejoin scout (learning H), then wait until the replica
+// decided every slot below H, then vote again (see "Rejoining" in core.h).
+void Core::RecoverVote(Ready* ready) {
+  if (vote_floor_ == 0) {
+    if (leader_->rejoin_top() == 0) return leader_->StartScout(tick_, ready, /*rejoin=*/true);
+    vote_floor_ = std::max<Slot>(leader_->rejoin_top(), 1);
+  }
+  if (replica_->slot_next() < vote_floor_) return;
+  membership_.rejoining = false;
+  membership_.vote_floor = vote_floor_;
+  PersistMembership(ready);  // Before the promise and any vote, in the same synced write.
+  acceptor_.StartVoting(vote_floor_, leader_->rejoin_ballot(), ready);
 }
 
 void Core::OnSnapshotTaken(const Snapshot& snapshot, Ready* ready) {
@@ -187,6 +231,9 @@ std::string Core::CheckInvariants() const {
   if (e.empty()) e = leader_->CheckInvariants();
   if (e.empty() && !joined_ && leader_->state() != Leader::State::kIdle) {
     e = "core: leader acting before the node joined";
+  }
+  if (e.empty() && acceptor_.voting() == membership_.rejoining && joined_) {
+    e = "core: acceptor votes while rejoining, or not after";
   }
   return e;
 }

@@ -13,6 +13,38 @@
 // Owned by a driver (src/node or src/sim); single-threaded.
 // Invariant: while !joined_ no role but Bootstrap/Seed acts, and nothing is persisted except
 // by forming or joining.
+// Invariant: while membership_.rejoining the acceptor does not vote.
+//
+// Rejoining (a node whose data dir was wiped). Such a node may have promised ballots and
+// accepted values it no longer remembers; if it voted at once, a quorum that counts it could
+// miss a chosen value, or it could accept below a ballot it promised. So a joiner votes at once
+// only if the Welcome's genesis set lists it with its own data-dir incarnation: that data dir
+// asked to join the cluster at formation and a node persists kJoined before any vote, so it has
+// never voted. Any other joiner REJOINS: it persists that it is rejoining, its acceptor answers
+// no Prepare or Accept, and its Leader runs a rejoin Scout with a fresh ballot b that needs a
+// FRESH promise (promised ballot below b until then) from EVERY other member. Once adopted:
+//  1. Every ballot this node promised before the wipe is below b. Such a ballot c was made by
+//     some node L before the wipe; if L is another member, L's acceptor promised c when L made
+//     it, so its fresh promise of b means b > c. If L is this node (an earlier life), any member
+//     whose acceptor saw c saw it before this life began (ASSUMPTION: a dead process's messages
+//     are delivered or lost before its data dir is wiped and it restarts; the simulator's delays
+//     are shorter than its downtime), so again c < b; a c that no other acceptor saw can gather
+//     no quorum. The acceptor will promise b before it votes, so no forgotten promise is broken.
+//  2. Every value chosen at a ballot below b was accepted by a majority, which includes some
+//     other member; that member accepted before it promised b, so its Promise reported the
+//     value (or compacted it: then the slot is decided). With H = one past the highest slot
+//     the adoption found in use, no value at a slot >= H was chosen below b, and nothing
+//     below b can be chosen any more (every other member promised b; a majority needs one).
+//  3. A lost vote at a ballot >= b is impossible: ballots >= b were made after the wipe.
+// So the node waits until its replica has decided every slot below H (decisions and Welcome
+// from the others), then votes again with its acceptor's floor at H (it answers nothing below
+// H, and reports H as its compaction point, so a leader never re-proposes there) and its
+// promise at b, both persisted before any vote. A restart before that repeats the rejoin with
+// a new scout. The rejoin needs every other member voting: two members rejoining at once wait
+// for each other forever (safe, not live), as does a rejoin while a member is down; a rejoin
+// scout gives up after a leader timeout and retries, so the others keep electing leaders.
+// The Seed forms a cluster only once every member asked (Seed), so wiping a majority makes it
+// rejoin (and wait), never form a second, empty cluster.
 #pragma once
 
 #include <deque>
@@ -51,6 +83,8 @@ class Core {
 
   const CoreConfig& config() const { return config_; }
   bool joined() const { return joined_; }
+  bool rejoining() const { return membership_.rejoining; }
+  const Membership& membership() const { return membership_; }
   Role role() const;
   uint64_t tick() const { return tick_; }
   const Acceptor& acceptor() const { return acceptor_; }
@@ -60,11 +94,13 @@ class Core {
  private:
   void Handle(const Envelope& envelope, Ready* ready);
   void DeliverLocal(Ready* ready, size_t mark);
-  void OnJoin(NodeId from, Ready* ready);
+  void OnJoin(NodeId from, const JoinMsg& msg, Ready* ready);
   void OnWelcome(const WelcomeMsg& msg, Ready* ready);
   void OnInvoke(const InvokeMsg& msg, Ready* ready);
   void OnDecision(const DecisionMsg& msg, Ready* ready);
   void BecomeMember(Ready* ready);
+  void PersistMembership(Ready* ready);
+  void RecoverVote(Ready* ready);
   bool IsMember(NodeId id) const;
 
   CoreConfig config_;
@@ -72,6 +108,8 @@ class Core {
   uint64_t tick_ = 0;
   uint64_t now_ns_ = 0;
   bool joined_ = false;
+  Membership membership_;
+  Slot vote_floor_ = 0;  // While rejoining: H from the rejoin scout's adoption (0: none yet).
   Acceptor acceptor_;
   std::unique_ptr<Replica> replica_;
   std::unique_ptr<Leader> leader_;

@@ -10,13 +10,15 @@ namespace synod {
 Leader::Leader(const CoreConfig& config, const Replica* replica, Prng* prng)
     : config_(config), replica_(replica), prng_(prng) {}
 
-void Leader::StartScout(uint64_t tick, Ready* ready) {
+void Leader::StartScout(uint64_t tick, Ready* ready, bool rejoin) {
   if (state_ != State::kIdle || tick < backoff_until_tick_) return;
   ballot_ = Ballot{std::max(ballot_.round, highest_seen_.round) + 1, config_.self};
   highest_seen_ = ballot_;
-  scout_ = std::make_unique<Scout>(config_.self, config_.members, ballot_, replica_->slot_next());
+  scout_ = std::make_unique<Scout>(config_.self, config_.members, ballot_, replica_->slot_next(),
+                                   rejoin);
   state_ = State::kScouting;
   last_retransmit_tick_ = tick;
+  scout_start_tick_ = tick;
   scout_->SendPrepares(ready);
 }
 
@@ -45,6 +47,10 @@ void Leader::Adopt(uint64_t tick, Ready* ready) {
   state_ = State::kActive;
   next_slot_ = top;
   last_timestamp_ns_ = std::max(last_timestamp_ns_, replica_->last_timestamp_ns());
+  if (scout_->rejoin()) {
+    rejoin_top_ = top;
+    rejoin_ballot_ = ballot_;
+  }
   const auto& pvalues = scout_->pvalues();
   for (Slot slot = floor; slot < top; ++slot) {
     if (replica_->IsDecided(slot)) continue;
@@ -149,6 +155,14 @@ void Leader::Announce(Ready* ready) {
 void Leader::Tick(uint64_t tick, uint64_t now_ns, Ready* ready) {
   now_ns_ = now_ns;
   const bool retransmit = tick - last_retransmit_tick_ >= config_.retransmit_ticks;
+  if (state_ == State::kScouting && scout_->rejoin() &&
+      tick - scout_start_tick_ >= config_.leader_timeout_ticks) {
+    // Give the others time to elect a leader among themselves before the next try.
+    StepDown(ballot_, tick);
+    backoff_until_tick_ =
+        tick + prng_->Range(config_.leader_timeout_ticks, 3 * config_.leader_timeout_ticks);
+    return;
+  }
   if (state_ == State::kScouting && retransmit) {
     scout_->SendPrepares(ready);
     last_retransmit_tick_ = tick;

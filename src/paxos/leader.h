@@ -42,8 +42,10 @@ class Leader {
   Leader(const CoreConfig& config, const Replica* replica, Prng* prng);
 
   // Starts phase 1 with a ballot above every ballot seen, unless already scouting or active,
-  // or still backing off after a preemption (then it is retried on a later call).
-  void StartScout(uint64_t tick, Ready* ready);
+  // or still backing off after a preemption (then it is retried on a later call). A `rejoin`
+  // scout (Scout, Core "Rejoining") gives up after leader_timeout_ticks without adoption, so
+  // that a member it waits for (down, or rejoining too) does not keep the cluster leaderless.
+  void StartScout(uint64_t tick, Ready* ready, bool rejoin = false);
 
   void OnPromise(NodeId from, const PromiseMsg& msg, uint64_t tick, Ready* ready);
   void OnAccepted(NodeId from, const AcceptedMsg& msg, uint64_t tick, Ready* ready);
@@ -58,6 +60,10 @@ class Leader {
   bool active() const { return state_ == State::kActive; }
   const Ballot& ballot() const { return ballot_; }
   size_t in_flight() const { return commanders_.size(); }
+  // One past the highest slot in use when a rejoin scout was last adopted (0: never), and
+  // that scout's ballot.
+  Slot rejoin_top() const { return rejoin_top_; }
+  const Ballot& rejoin_ballot() const { return rejoin_ballot_; }
   size_t queued() const { return queue_.size(); }
 
   std::string CheckInvariants() const;
@@ -78,12 +84,15 @@ class Leader {
   Ballot highest_seen_;
   uint64_t backoff_until_tick_ = 0;
   uint64_t last_retransmit_tick_ = 0;
+  uint64_t scout_start_tick_ = 0;
   uint64_t last_heartbeat_tick_ = 0;
   uint64_t now_ns_ = 0;
   uint64_t last_timestamp_ns_ = 0;  // Highest batch timestamp this leader proposed or saw.
   std::unique_ptr<Scout> scout_;
   std::map<Slot, Commander> commanders_;
   Slot next_slot_ = 1;
+  Slot rejoin_top_ = 0;
+  Ballot rejoin_ballot_;
   std::deque<Command> queue_;
   std::set<std::pair<uint64_t, uint64_t>> queued_ids_;  // (client_id, request_id) in queue_.
 };

@@ -14,13 +14,19 @@
 
 namespace synod {
 
-struct JoinMsg {};
+struct JoinMsg {
+  uint64_t incarnation = 0;  // Of the joiner's data dir (CoreConfig::incarnation).
+};
 struct WelcomeMsg {
   Snapshot snapshot;                // slot 0: the empty initial state.
   std::vector<Decision> decisions;  // Slots after snapshot.slot, ascending.
   // Set by a node's driver on the wire only: the snapshot's data was left out and is this
   // big; the receiving driver fetches it in chunks before the core sees the Welcome.
   uint64_t snapshot_bytes = 0;
+  // The members the cluster was formed with and their data dirs' incarnations. A joiner listed
+  // with its own incarnation never voted (it asks to join from the data dir it formed with), so
+  // it may vote at once; any other joiner rejoins (Core, "Rejoining").
+  std::vector<GenesisMember> genesis;
 };
 struct InvokeMsg {
   Command command;
@@ -48,6 +54,7 @@ struct PromiseMsg {
   Ballot ballot;                 // The acceptor's promised ballot.
   Slot compacted_below = 0;      // The acceptor no longer holds pvalues below this slot.
   std::vector<PValue> accepted;  // Every pvalue at slots >= the Prepare's slot_first.
+  bool fresh = false;            // This Prepare raised the promise (it was below `ballot`).
 };
 struct AcceptMsg {
   Ballot ballot;

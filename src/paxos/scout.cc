@@ -13,8 +13,14 @@ size_t Majority(const std::vector<NodeId>& members) { return members.size() / 2 
 
 }  // namespace
 
-Scout::Scout(NodeId self, const std::vector<NodeId>& members, Ballot ballot, Slot slot_first)
-    : self_(self), members_(members), ballot_(ballot), slot_first_(slot_first) {}
+Scout::Scout(NodeId self, const std::vector<NodeId>& members, Ballot ballot, Slot slot_first,
+             bool rejoin)
+    : self_(self),
+      members_(members),
+      ballot_(ballot),
+      slot_first_(slot_first),
+      rejoin_(rejoin),
+      needed_(rejoin ? members.size() - 1 : Majority(members)) {}
 
 void Scout::SendPrepares(Ready* ready) {
   if (outcome_ != PhaseOutcome::kWaiting) return;
@@ -26,7 +32,9 @@ void Scout::SendPrepares(Ready* ready) {
 
 PhaseOutcome Scout::OnPromise(NodeId from, const PromiseMsg& msg) {
   if (outcome_ != PhaseOutcome::kWaiting || !IsMember(members_, from)) return outcome_;
-  if (msg.ballot > ballot_) {
+  if (rejoin_ && from == self_) return outcome_;  // Our own acceptor's vote does not count.
+  if (msg.ballot > ballot_ ||
+      (rejoin_ && msg.ballot == ballot_ && !msg.fresh && answered_.count(from) == 0)) {
     preempted_by_ = msg.ballot;
     return outcome_ = PhaseOutcome::kPreempted;
   }
@@ -38,7 +46,7 @@ PhaseOutcome Scout::OnPromise(NodeId from, const PromiseMsg& msg) {
     auto [it, inserted] = pvalues_.try_emplace(pv.slot, pv);
     if (!inserted && pv.ballot > it->second.ballot) it->second = pv;
   }
-  if (answered_.size() >= Majority(members_)) outcome_ = PhaseOutcome::kDone;
+  if (answered_.size() >= needed_) outcome_ = PhaseOutcome::kDone;
   return outcome_;
 }
 

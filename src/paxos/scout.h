@@ -27,7 +27,12 @@ enum class PhaseOutcome { kWaiting, kDone, kPreempted };
 
 class Scout {
  public:
-  Scout(NodeId self, const std::vector<NodeId>& members, Ballot ballot, Slot slot_first);
+  // A rejoin scout (Core, "Rejoining") counts only the OTHER members' promises, needs every
+  // one of them, and only fresh ones (each acceptor's promise was below `ballot` until this
+  // Prepare): a promise that was already at `ballot` may date from a forgotten earlier life of
+  // this node that used the same ballot, so it preempts instead.
+  Scout(NodeId self, const std::vector<NodeId>& members, Ballot ballot, Slot slot_first,
+        bool rejoin = false);
 
   void SendPrepares(Ready* ready);  // To every acceptor that has not promised yet.
   PhaseOutcome OnPromise(NodeId from, const PromiseMsg& msg);
@@ -39,12 +44,15 @@ class Scout {
   // Highest compaction point reported: every slot below it is decided somewhere.
   Slot compacted_below() const { return compacted_below_; }
   const Ballot& preempted_by() const { return preempted_by_; }
+  bool rejoin() const { return rejoin_; }
 
  private:
   NodeId self_;
   std::vector<NodeId> members_;
   Ballot ballot_;
   Slot slot_first_;
+  bool rejoin_;
+  size_t needed_;  // Promises that adopt the ballot.
   std::set<NodeId> answered_;
   std::map<Slot, PValue> pvalues_;
   Slot compacted_below_ = 0;

@@ -90,11 +90,29 @@ struct Snapshot {
   std::shared_ptr<const std::string> data;
 };
 
+// One member of the configuration a cluster was formed with (the genesis set), and the
+// incarnation of the data dir it asked to join from. A data dir gets a fresh random incarnation
+// when it is created (0: unknown), so a wiped node comes back with another one.
+struct GenesisMember {
+  NodeId id = 0;
+  uint64_t incarnation = 0;
+  friend bool operator==(const GenesisMember& a, const GenesisMember& b) {
+    return a.id == b.id && a.incarnation == b.incarnation;
+  }
+};
+
+// How this node is a member (the kJoined record; see Core, "Rejoining").
+struct Membership {
+  bool rejoining = false;  // Joined a running cluster with a new data dir: must not vote yet.
+  Slot vote_floor = 0;     // Recovered from a rejoin: its acceptor holds nothing below this.
+  std::vector<GenesisMember> genesis;  // The set the cluster formed with (empty: unknown).
+};
+
 // One record the driver must make durable, in order, in one synced write, BEFORE it sends any
 // message of the same Ready (the durability contract in ARCHITECTURE.md).
 struct DurableWrite {
   enum class Kind {
-    kJoined,    // This node is a member of the cluster: it may act as an acceptor.
+    kJoined,    // This node is a member of the cluster, as `membership` says (rewritten whole).
     kPromise,   // `ballot` is the acceptor's promised ballot (never lower than before).
     kAccept,    // Acceptor accepted (`ballot`, `batch`) for `slot`.
     kDecide,    // `batch` is decided for `slot` (the decided log).
@@ -106,6 +124,7 @@ struct DurableWrite {
   Ballot ballot;
   BatchRef batch;
   Snapshot snapshot;
+  Membership membership;  // kJoined only.
 };
 
 }  // namespace synod

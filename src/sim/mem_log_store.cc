@@ -9,6 +9,7 @@ Status MemLogStore::Persist(const std::vector<DurableWrite>& writes) {
     switch (w.kind) {
       case DurableWrite::Kind::kJoined:
         state_.joined = true;
+        state_.membership = w.membership;
         break;
       case DurableWrite::Kind::kPromise:
         // A promise never regresses; the simulator reports it if a (planted) bug tries.

@@ -32,12 +32,14 @@ struct SimNode {
   NodeId id = 0;
   bool up = true;
   uint64_t down_until = 0;
-  uint64_t incarnation = 0;
+  uint64_t incarnation = 0;       // Boots so far (seeds the core's randomness).
+  uint64_t data_incarnation = 0;  // Of its data dir; a wipe makes a new one.
   MemLogStore store;
   std::unique_ptr<Core> core;
   CounterMachine machine;
   std::set<std::pair<uint64_t, uint64_t>> waiting;  // Requests invoked here, to answer.
   bool leading = false;
+  bool rejoining = false;
 };
 
 struct SimClient {
@@ -59,6 +61,7 @@ class Simulation {
     nodes_.resize(o.nodes);
     for (size_t i = 0; i < nodes_.size(); ++i) {
       nodes_[i].id = members_[i];
+      nodes_[i].data_incarnation = members_[i];
       Boot(nodes_[i]);
     }
     for (uint32_t c = 0; c < o.clients; ++c) {
@@ -87,6 +90,7 @@ class Simulation {
     result_.nodes = o_.nodes;
     result_.ticks = o_.ticks;
     result_.decided_slots = checker_.log_end();
+    result_.report_wipes = o_.wipes;
     return result_;
   }
 
@@ -96,6 +100,7 @@ class Simulation {
     c.self = n.id;
     c.members = members_;
     c.seed = o_.seed * 7919 + n.id * 104729 + n.incarnation;
+    c.incarnation = n.data_incarnation;
     c.planted_bug = o_.planted_bug;
     return c;
   }
@@ -137,6 +142,8 @@ class Simulation {
     const bool leading = n.core->role() == Core::Role::kLeader;
     if (leading && !n.leading) ++result_.leader_changes;
     n.leading = leading;
+    if (n.rejoining && !n.core->rejoining()) ++result_.rejoined;
+    n.rejoining = n.core->rejoining();
     MaybeSnapshot(n);
   }
 
@@ -235,10 +242,25 @@ class Simulation {
         n.down_until = tick_ + prng_.Range(20, 800);
       }
     }
+    if (o_.wipes && prng_.Chance(1.0 / 1500)) Wipe(nodes_[prng_.Range(0, nodes_.size() - 1)]);
     if (o_.partitions) {
       if (!blocked_.empty() && tick_ >= heal_tick_) blocked_.clear();
       if (blocked_.empty() && prng_.Chance(1.0 / 500)) Partition();
     }
+  }
+
+  // The node's data dir is gone: it restarts empty, with a new incarnation, and must rejoin.
+  void Wipe(SimNode& target) {
+    if (nodes_.size() < 3 || !target.up) return;
+    for (const SimNode& n : nodes_) {
+      const RecoveredState& s = n.store.state();
+      if (!s.joined || s.membership.rejoining) return;
+    }
+    target.up = false;
+    target.core.reset();
+    target.store = MemLogStore();
+    target.data_incarnation = 1000 + (++result_.wipes);
+    target.down_until = tick_ + prng_.Range(20, 800);
   }
 
   void Partition() {
@@ -343,6 +365,8 @@ std::string SimOptions::ReproduceCommand() const {
   if (duplicate != SimOptions().duplicate) cmd += " --dup " + FormatProbability(duplicate);
   if (partitions) cmd += " --partitions";
   if (crashes) cmd += " --crashes";
+  if (wipes) cmd += " --wipes";
+  if (planted_bug == PlantedBug::kRejoinVotesAtOnce) cmd += " --plant rejoin-votes-at-once";
   if (planted_bug == PlantedBug::kAcceptorForgetsOnRestart) cmd += " --plant acceptor-amnesia";
   if (planted_bug == PlantedBug::kLeaderIgnoresPromises) cmd += " --plant leader-ignores-promises";
   if (plant_skip_sessions) cmd += " --plant skip-sessions";
@@ -356,6 +380,9 @@ std::string SimResult::ToJson() const {
          ", \"decided_slots\": " + std::to_string(decided_slots) +
          ", \"requests_done\": " + std::to_string(requests_done) +
          ", \"leader_changes\": " + std::to_string(leader_changes) +
+         (report_wipes ? ", \"wipes\": " + std::to_string(wipes) +
+                             ", \"rejoined\": " + std::to_string(rejoined)
+                       : "") +
          ", \"violations\": " + std::to_string(violations.size()) + "}";
 }
 

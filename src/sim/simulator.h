@@ -3,8 +3,9 @@
 // One process runs N nodes (each a Core, a MemLogStore and a CounterMachine) and a few
 // clients over a simulated network, in logical ticks. Everything random comes from one seed:
 // message delay and jitter (hence reordering), drops, duplicates, symmetric and one-way
-// partitions that come and heal, and node crashes where a restarted node keeps only what it
-// persisted. After every event the checkers run:
+// partitions that come and heal, node crashes where a restarted node keeps only what it
+// persisted, and wipes where it comes back with nothing (a new data dir). After every event the
+// checkers run:
 //   agreement     never two different batches chosen (accepted by a majority) for one slot;
 //   validity      a decided batch was chosen, and holds only commands clients invoked;
 //   consistency   every node applies the same batch and reaches the same state hash per slot;
@@ -31,6 +32,9 @@ struct SimOptions {
   double duplicate = 0.01;  // Probability that a message is delivered twice.
   bool partitions = false;
   bool crashes = false;
+  // Crash a node and restart it with an empty data dir (it must rejoin). One at a time: only
+  // while every member is joined and none is rejoining (two rejoining at once never recover).
+  bool wipes = false;
   uint32_t clients = 4;
   uint32_t delay_min_ticks = 1;
   uint32_t delay_max_ticks = 8;
@@ -52,6 +56,9 @@ struct SimResult {
   uint64_t decided_slots = 0;
   uint64_t requests_done = 0;
   uint64_t leader_changes = 0;
+  uint64_t wipes = 0;     // Nodes wiped (reported with --wipes only).
+  uint64_t rejoined = 0;  // Wiped nodes that voted again.
+  bool report_wipes = false;
   std::vector<std::string> violations;  // Empty on success; a run stops at the first.
 
   std::string ToJson() const;

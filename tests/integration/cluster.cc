@@ -48,8 +48,10 @@ bool PortFree(uint16_t port) {
 // `own_group`, the child leaves the test's process group, so that signals sent to the group
 // (Ctrl-C, `timeout`) never reach it: a node is only ever signalled by its pid.
 [[noreturn]] void ExecChild(const std::vector<char*>& argv, const std::vector<char*>& envp,
-                            int in_fd, int out_fd, int err_fd, bool own_group = false) {
+                            int in_fd, int out_fd, int err_fd, bool own_group = false,
+                            unsigned uid = 0) {
   if (own_group) ::setpgid(0, 0);
+  if (uid != 0 && (::setgid(uid) != 0 || ::setuid(uid) != 0)) _exit(126);
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   ::dup2(in_fd, 0);
   ::dup2(out_fd, 1);
@@ -211,8 +213,11 @@ TestCluster::TestCluster(ClusterOptions options) : options_(options), ports_(opt
   SYNOD_CHECK(::mkdtemp(t.data()) != nullptr);
   dir_ = t;
   for (size_t i = 0; i < options_.nodes; ++i) {
+    const std::string host = options_.host_base == 0
+                                 ? "127.0.0.1"
+                                 : "127.0.0." + std::to_string(options_.host_base + i + 1);
     spec_text_ +=
-        (i ? "," : "") + std::to_string(i + 1) + "=127.0.0.1:" + std::to_string(ports_.port(i));
+        (i ? "," : "") + std::to_string(i + 1) + "=" + host + ":" + std::to_string(ports_.port(i));
   }
   spec_ = net::ClusterSpec::Parse(spec_text_).value();
   if (!options_.insecure) {
@@ -268,9 +273,16 @@ void TestCluster::StartAll() {
   for (NodeId id : ids()) Start(id);
 }
 
+// A node that runs as its own uid cannot read the shared key dir (0700, ours): it gets a copy
+// of its secret key and the public keys in its own dir.
+std::string TestCluster::NodeKeyDir(NodeId id) const {
+  if (options_.uid_base == 0) return KeyDir();
+  return dir_ + "/n" + std::to_string(id) + "/keys";
+}
+
 std::vector<std::string> TestCluster::NodeSecurityArgs(NodeId id) const {
   if (options_.insecure) return {"--insecure"};
-  return {"--key", KeyDir() + "/" + net::NodeKeyName(id) + ".key", "--trust", KeyDir()};
+  return {"--key", NodeKeyDir(id) + "/" + net::NodeKeyName(id) + ".key", "--trust", NodeKeyDir(id)};
 }
 
 std::vector<std::string> TestCluster::ClientSecurityArgs() const {
@@ -299,13 +311,34 @@ void TestCluster::StartWith(NodeId id, const std::vector<std::string>& security_
                                      std::to_string(options_.snapshot_every)};
   argv_s.insert(argv_s.end(), security_args.begin(), security_args.end());
   std::vector<std::string> env_s = {"PATH=/usr/bin:/bin", "HOME=" + dir_};
+  env_s.insert(env_s.end(), options_.env.begin(), options_.env.end());
+  const unsigned uid = options_.uid_base == 0 ? 0 : options_.uid_base + id;
+  if (uid != 0) {
+    SYNOD_CHECK(::chmod(dir_.c_str(), 0711) == 0);  // Others may pass through, not list.
+    fs::create_directories(DataDir(id));
+    if (!options_.insecure) {
+      fs::create_directories(NodeKeyDir(id));
+      fs::permissions(NodeKeyDir(id), fs::perms::owner_all, fs::perm_options::replace);
+      for (const auto& e : fs::directory_iterator(KeyDir())) {
+        const std::string name = e.path().filename().string();
+        if (e.path().extension() == ".pub" || name == net::NodeKeyName(id) + ".key") {
+          fs::copy_file(e.path(), NodeKeyDir(id) + "/" + name,
+                        fs::copy_options::overwrite_existing);
+        }
+      }
+    }
+    for (const auto& e : fs::recursive_directory_iterator(dir_ + "/n" + std::to_string(id))) {
+      SYNOD_CHECK(::chown(e.path().c_str(), uid, uid) == 0);
+    }
+    SYNOD_CHECK(::chown((dir_ + "/n" + std::to_string(id)).c_str(), uid, uid) == 0);
+  }
   std::vector<char*> argv = CStrings(argv_s), envp = CStrings(env_s);
   int log_fd = ::open(LogPath(id).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   SYNOD_CHECK(log_fd >= 0 && null_fd >= 0);
   const pid_t pid = ::fork();
   SYNOD_CHECK(pid >= 0);
-  if (pid == 0) ExecChild(argv, envp, null_fd, log_fd, log_fd, /*own_group=*/true);
+  if (pid == 0) ExecChild(argv, envp, null_fd, log_fd, log_fd, /*own_group=*/true, uid);
   ::close(log_fd);
   ::close(null_fd);
   pids_[id] = pid;

@@ -77,6 +77,14 @@ struct ClusterOptions {
   uint64_t snapshot_every = 2000;
   std::string log_level = "info";
   bool insecure = false;  // Plaintext everywhere (--insecure) instead of CURVE.
+  // NAME=VALUE entries added to every node's environment (e.g. SYNOD_TEST_PLANT).
+  std::vector<std::string> env;
+  // 0: every node listens on 127.0.0.1. Else node i on 127.0.0.(host_base + i), for tests
+  // that tell nodes apart by address (partitions, inside a network namespace).
+  int host_base = 0;
+  // 0: nodes run as the test's user. Else node i runs as uid (uid_base + i) and owns its dir
+  // (REQUIRES root), so that iptables' owner match can tell its packets apart.
+  unsigned uid_base = 0;
 };
 
 class TestCluster {
@@ -101,6 +109,8 @@ class TestCluster {
   void StartWith(NodeId id, const std::vector<std::string>& security_args);
   // The key dir: node-<id>.key/.pub and client.key/.pub (empty when insecure).
   std::string KeyDir() const { return options_.insecure ? "" : dir_ + "/keys"; }
+  // The key dir node `id` reads (its own copy when it runs as its own uid).
+  std::string NodeKeyDir(NodeId id) const;
   // The security flags of node `id`, and of a client (for RunSynod).
   std::vector<std::string> NodeSecurityArgs(NodeId id) const;
   std::vector<std::string> ClientSecurityArgs() const;

@@ -23,7 +23,8 @@ int ScaledSeeds(int seeds) {
   return std::max(1, static_cast<int>(seeds * s));
 }
 
-// A faulty run of the sweep: 3 or 5 nodes, drops, duplicates, partitions and crashes.
+// A faulty run of the sweep: 3 or 5 nodes, drops, duplicates, partitions and crashes; a
+// quarter of the runs also wipe nodes (they rejoin with an empty data dir).
 SimOptions SweepOptions(uint64_t seed) {
   SimOptions o;
   o.seed = seed;
@@ -33,6 +34,7 @@ SimOptions SweepOptions(uint64_t seed) {
   o.partitions = true;
   o.crashes = true;
   o.wire = seed % 8 == 0;  // An eighth of the runs also go through the FlatBuffers codec.
+  o.wipes = seed % 4 == 1;
   return o;
 }
 
@@ -63,6 +65,8 @@ SimOptions ParseRegressionLine(const std::string& line) {
       o.partitions = true;
     else if (flag == "--crashes")
       o.crashes = true;
+    else if (flag == "--wipes")
+      o.wipes = true;
     else if (flag == "--seed")
       in >> o.seed;
     else if (flag == "--nodes")
@@ -137,6 +141,33 @@ TEST(SimPlantedBug, AcceptorForgettingOnRestartIsCaught) {
   SimOptions o = Faulty();
   o.planted_bug = PlantedBug::kAcceptorForgetsOnRestart;
   ExpectCaught(o, "promise regressed", 20);
+}
+
+TEST(SimPlantedBug, RejoiningNodeVotingAtOnceBreaksAgreement) {
+  SimOptions o = Faulty();
+  o.wipes = true;
+  o.planted_bug = PlantedBug::kRejoinVotesAtOnce;
+  ExpectCaught(o, "agreement", 20);
+}
+
+// The wipe fault really happens, and every wiped node votes again by the end of the run.
+TEST(SimWipes, WipedNodesRejoinAndVoteAgain) {
+  uint64_t wipes = 0, rejoined = 0;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    SimOptions o = Faulty();
+    o.seed = seed;
+    o.nodes = seed % 2 == 0 ? 3 : 5;
+    o.wipes = true;
+    SimResult r = RunSimulation(o);
+    ASSERT_TRUE(r.violations.empty())
+        << r.violations.front() << "\nreproduce: " << o.ReproduceCommand();
+    EXPECT_EQ(r.rejoined, r.wipes) << o.ReproduceCommand();
+    wipes += r.wipes;
+    rejoined += r.rejoined;
+  }
+  EXPECT_GT(wipes, 10u);
+  std::printf("%llu wipes, %llu rejoined\n", static_cast<unsigned long long>(wipes),
+              static_cast<unsigned long long>(rejoined));
 }
 
 TEST(SimPlantedBug, SkippingTheSessionTableBreaksExactlyOnce) {

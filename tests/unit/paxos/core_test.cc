@@ -62,16 +62,23 @@ TEST(Core, SingleNodeClusterDecidesWithoutTheNetwork) {
   EXPECT_EQ(Persisted(ready, DurableWrite::Kind::kDecide), 1u);
 }
 
-TEST(Core, SeedFormsTheClusterOnlyOnceAMajorityJoined) {
-  Core seed(Config(1, {1, 2, 3, 4, 5}), RecoveredState{});
+TEST(Core, SeedFormsTheClusterOnlyOnceEveryMemberJoined) {
+  CoreConfig config = Config(1, {1, 2, 3, 4, 5});
+  config.incarnation = 10;
+  Core seed(config, RecoveredState{});
   Ready ready;
-  seed.Step({2, 1, JoinMsg{}}, &ready);
-  EXPECT_FALSE(seed.joined());  // 2 of 5.
+  for (NodeId id : {2, 3, 4}) seed.Step({id, 1, JoinMsg{id * 10}}, &ready);
+  EXPECT_FALSE(seed.joined());  // 4 of 5 (a majority is not enough: a member may be running).
   EXPECT_TRUE(ready.to_persist.empty());
-  seed.Step({3, 1, JoinMsg{}}, &ready);
-  EXPECT_TRUE(seed.joined());  // 3 of 5, itself included.
-  EXPECT_EQ(Persisted(ready, DurableWrite::Kind::kJoined), 1u);
-  EXPECT_EQ(Sent<WelcomeMsg>(ready).size(), 2u);
+  seed.Step({5, 1, JoinMsg{50}}, &ready);
+  EXPECT_TRUE(seed.joined());
+  ASSERT_EQ(Persisted(ready, DurableWrite::Kind::kJoined), 1u);
+  const std::vector<GenesisMember> genesis{{1, 10}, {2, 20}, {3, 30}, {4, 40}, {5, 50}};
+  EXPECT_EQ(ready.to_persist[0].membership.genesis, genesis);
+  EXPECT_FALSE(ready.to_persist[0].membership.rejoining);
+  auto welcomes = Sent<WelcomeMsg>(ready);
+  ASSERT_EQ(welcomes.size(), 4u);
+  EXPECT_EQ(welcomes[0].second.genesis, genesis);
 }
 
 TEST(Core, OnlyTheLowestIdSeeds) {
@@ -92,6 +99,7 @@ TEST(Core, JoiningNodeBecomesMemberOnWelcomeAndAnswersNoClientBefore) {
   ready.Clear();
   node.Step({1, 3, WelcomeMsg{Snapshot{}, {Decision{1, MakeBatch(7, 1)}}}}, &ready);
   EXPECT_TRUE(node.joined());
+  EXPECT_TRUE(node.rejoining());  // Not in a genesis set: it must rejoin (rejoin_test.cc).
   EXPECT_EQ(Persisted(ready, DurableWrite::Kind::kJoined), 1u);
   ASSERT_EQ(ready.decisions.size(), 1u);
 }

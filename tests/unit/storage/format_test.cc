@@ -46,13 +46,23 @@ TEST(Format, RecordsRoundTrip) {
   Result<Ballot> promised = DecodePromise(EncodePromise({9, 3}));
   ASSERT_TRUE(promised.ok());
   EXPECT_EQ(promised.value(), (Ballot{9, 3}));
-  EXPECT_TRUE(DecodeJoined(EncodeJoined()).ok());
+  Result<Membership> plain = DecodeJoined(EncodeJoined(Membership{}));
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain.value().rejoining);
+  EXPECT_TRUE(plain.value().genesis.empty());
+  Result<Membership> rejoining =
+      DecodeJoined(EncodeJoined(Membership{true, 77, {{1, 11}, {2, 22}, {3, 33}}}));
+  ASSERT_TRUE(rejoining.ok());
+  EXPECT_TRUE(rejoining.value().rejoining);
+  EXPECT_EQ(rejoining.value().vote_floor, 77u);
+  EXPECT_EQ(rejoining.value().genesis, (std::vector<GenesisMember>{{1, 11}, {2, 22}, {3, 33}}));
 
-  Result<NodeMeta> meta = DecodeNodeMeta(EncodeNodeMeta({1, 77, 5, 123}));
+  Result<NodeMeta> meta = DecodeNodeMeta(EncodeNodeMeta({1, 77, 5, 123, 99}));
   ASSERT_TRUE(meta.ok());
   EXPECT_EQ(meta.value().cluster_id, 77u);
   EXPECT_EQ(meta.value().node_id, 5u);
   EXPECT_EQ(meta.value().created_at_unix_ns, 123u);
+  EXPECT_EQ(meta.value().incarnation, 99u);
 
   SnapshotInfo info{8, SnapshotDataKey(8), 100, Fnv1a64("x"), 55};
   Result<SnapshotInfo> decoded = DecodeSnapshotRecord(EncodeSnapshotRecord(info));
@@ -76,8 +86,8 @@ TEST(Format, RejectsEmptyAndForeignBytes) {
   EXPECT_FALSE(DecodeNodeMeta("").ok());
   EXPECT_FALSE(DecodePromise(std::string("\x01\x02\x03", 3)).ok());
   // A valid record of one type is not accepted as another with required fields.
-  EXPECT_FALSE(DecodeAccepted(AcceptedKey(1), EncodeJoined()).ok());
-  EXPECT_FALSE(DecodeSnapshotRecord(EncodeJoined()).ok());
+  EXPECT_FALSE(DecodeAccepted(AcceptedKey(1), EncodeJoined(Membership{})).ok());
+  EXPECT_FALSE(DecodeSnapshotRecord(EncodeJoined(Membership{})).ok());
 }
 
 // Every truncation and many random corruptions of a real record: never a crash, and whatever

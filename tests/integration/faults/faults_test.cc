@@ -1,0 +1,131 @@
+// The fault suite: a real 3-node cluster under recorded client load while a seeded schedule
+// kills (SIGKILL), pauses (SIGSTOP) or wipes nodes; every run ends with the ledger checks and
+// the KV linearizability check (harness.h). A planted bug (a node that acknowledges writes
+// before they are decided) must make the same checks fail.
+//
+// Each run prints its seed and a reproducer; SYNOD_FAULT_SEED=S replays the same schedule
+// (the same fault timings and client choices; thread interleavings still vary).
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <functional>
+
+#include "tests/integration/faults/harness.h"
+
+namespace synod::integration::faults {
+namespace {
+
+struct Scenario {
+  ClusterOptions cluster;
+  // Injects faults during the load (every node is started again when it returns).
+  std::function<void(TestCluster&, Schedule&, RunStats*)> inject;
+};
+
+std::string TestName() {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  return std::string(info->test_suite_name()) + "." + info->name();
+}
+
+// Runs `scenario` under load and returns the failed checks ("" if none).
+std::string RunScenario(const Scenario& scenario, uint64_t seed, RunStats* stats) {
+  std::printf("fault seed %llu; reproduce: SYNOD_FAULT_SEED=%llu %s --gtest_filter=%s\n",
+              (unsigned long long)seed, (unsigned long long)seed,
+              "build/bin/integration_fault_tests", TestName().c_str());
+  TestCluster cluster(scenario.cluster);
+  cluster.StartAll();
+  if (cluster.WaitForLeader(20000) == 0) return "no leader at start\n" + cluster.DescribeStatus();
+  Workload workload(&cluster, seed);
+  if (std::string error = workload.Setup(); !error.empty()) return error;
+  Schedule schedule(seed);
+  workload.Start();
+  schedule.SleepBetween(500, 1000);  // Load before the first fault.
+  scenario.inject(cluster, schedule, stats);
+  schedule.SleepBetween(1000, 1500);  // Load after the last fault, every node up.
+  workload.Stop();
+  return CheckRun(cluster, workload, stats);
+}
+
+void RunAndExpectOk(const Scenario& scenario) {
+  const uint64_t seed = FaultSeed();
+  RunStats stats;
+  const std::string failures = RunScenario(scenario, seed, &stats);
+  PrintSummary(TestName(), seed, stats, failures.empty());
+  EXPECT_EQ(failures, "") << "seed " << seed;
+  EXPECT_GT(stats.faults, 0u);
+  EXPECT_GT(stats.kv_acked, 0u);
+  EXPECT_GT(stats.transfers_acked, 0u);
+}
+
+NodeId Leader(TestCluster& cluster) { return cluster.WaitForLeader(10000); }
+
+void KillLeaderTwice(TestCluster& cluster, Schedule& schedule, RunStats* stats) {
+  for (int round = 0; round < 2; ++round) {
+    const NodeId leader = Leader(cluster);
+    if (leader == 0) continue;
+    cluster.Kill(leader, SIGKILL);
+    ++stats->faults;
+    schedule.SleepBetween(600, 1500);  // Longer than the leader timeout (500 ms).
+    cluster.Start(leader);
+    schedule.SleepBetween(800, 1500);
+  }
+}
+
+TEST(Faults, LeaderKill9UnderLoadThenRestart) { RunAndExpectOk({{}, KillLeaderTwice}); }
+
+TEST(Faults, AllNodesKill9UnderLoadThenRestartAll) {
+  RunAndExpectOk({{}, [](TestCluster& cluster, Schedule& schedule, RunStats* stats) {
+                    for (NodeId id : cluster.ids()) {
+                      cluster.Kill(id, SIGKILL);
+                      ++stats->faults;
+                    }
+                    // Longer than the client timeout: requests in flight get unknown outcomes.
+                    schedule.SleepBetween(1600, 2500);
+                    cluster.StartAll();
+                  }});
+}
+
+TEST(Faults, LeaderPausedLongerThanLeaderTimeoutThenResumed) {
+  RunAndExpectOk({{}, [](TestCluster& cluster, Schedule& schedule, RunStats* stats) {
+                    const NodeId leader = Leader(cluster);
+                    ASSERT_NE(leader, 0u);
+                    ASSERT_EQ(::kill(cluster.Pid(leader), SIGSTOP), 0);
+                    ++stats->faults;
+                    schedule.SleepBetween(1200, 2500);  // The leader timeout is 500 ms.
+                    ASSERT_EQ(::kill(cluster.Pid(leader), SIGCONT), 0);
+                  }});
+}
+
+// The follower rejoins empty by Join/Welcome; snapshots are frequent so that the Welcome
+// carries one. (The hazard of a wiped node that was part of a majority is issue-tracked on the
+// `core` branch; this test exercises the real path as it is.)
+TEST(Faults, WipedFollowerRejoinsEmpty) {
+  ClusterOptions o;
+  o.snapshot_every = 50;
+  RunAndExpectOk({o, [](TestCluster& cluster, Schedule& schedule, RunStats* stats) {
+                    const NodeId leader = Leader(cluster);
+                    ASSERT_NE(leader, 0u);
+                    const NodeId follower = leader == 1 ? 2 : 1;
+                    cluster.Kill(follower, SIGKILL);
+                    cluster.Wipe(follower);
+                    ++stats->faults;
+                    schedule.SleepBetween(500, 1500);
+                    cluster.Start(follower);
+                    schedule.SleepBetween(500, 1000);
+                  }});
+}
+
+// The planted bug: with SYNOD_TEST_PLANT=early-ack every node answers writes before they are
+// decided. The same scenario as above must now fail a check (a stale read or a lost write).
+TEST(Faults, PlantedEarlyAckIsCaught) {
+  ClusterOptions o;
+  o.env = {"SYNOD_TEST_PLANT=early-ack"};
+  const uint64_t seed = FaultSeed();
+  RunStats stats;
+  const std::string failures = RunScenario({o, KillLeaderTwice}, seed, &stats);
+  PrintSummary(TestName(), seed, stats, failures.empty());
+  std::printf("what the checks reported (expected):\n%s", failures.c_str());
+  EXPECT_NE(failures, "") << "the planted early-ack bug went unnoticed; seed " << seed;
+}
+
+}  // namespace
+}  // namespace synod::integration::faults
