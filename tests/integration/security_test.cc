@@ -151,6 +151,14 @@ std::unique_ptr<client::Client> ClientWith(const TestCluster& cluster, net::Secu
   return std::move(client::Client::Connect(co).value());
 }
 
+// Node `id`'s status through a new session: TestCluster::Status may read a late answer to an
+// earlier query.
+std::optional<StatusReportMsg> FreshStatus(TestCluster& cluster, NodeId id) {
+  auto r = cluster.NewClient()->QueryStatus(id, false, 2000);
+  if (!r.ok()) return std::nullopt;
+  return r.value();
+}
+
 TEST(Security, UnknownClientKeyGetsNoAnswerAndChangesNothing) {
   TestCluster cluster;
   cluster.StartAll();
@@ -158,7 +166,7 @@ TEST(Security, UnknownClientKeyGetsNoAnswerAndChangesNothing) {
   auto known = cluster.NewClient();
   ASSERT_TRUE(known->Execute(ledger::EncodeKvPut("known", "1")).ok());
   ASSERT_TRUE(cluster.WaitForConvergence(10000)) << cluster.DescribeStatus();
-  const auto before = cluster.Status(1);
+  const auto before = FreshStatus(cluster, 1);
   ASSERT_TRUE(before.has_value());
 
   // A stranger's key: no answer (not even a refusal), through the library and the CLI.
@@ -176,9 +184,9 @@ TEST(Security, UnknownClientKeyGetsNoAnswerAndChangesNothing) {
   EXPECT_EQ(plain.exit_code, kFailure) << plain.Describe();
 
   // Nothing was applied anywhere: no new slot, and the keys are absent.
-  auto after = cluster.Status(1);
+  auto after = FreshStatus(cluster, 1);
   ASSERT_TRUE(after.has_value());
-  EXPECT_EQ(after->decided_slot, before->decided_slot) << cluster.DescribeStatus();
+  EXPECT_EQ(after->applied_slot, before->applied_slot) << cluster.DescribeStatus();
   for (const char* key : {"rogue", "rogue-cli", "rogue-plain"}) {
     auto get = known->Execute(ledger::EncodeKvGet(key));
     ASSERT_TRUE(get.ok()) << get.status().ToString();
@@ -209,16 +217,23 @@ TEST(Security, UnknownClientKeyGetsNoAnswerAndChangesNothing) {
   EXPECT_GE(handshakes_failed, 1u) << status.out;
 }
 
-// Node 3 comes up with a key its peers do not know: nodes 1 and 2 carry on as a majority,
-// node 3 learns nothing; restarted with its real key it joins and catches up.
+// Forms the cluster with every node (a new cluster waits for all of them), then restarts node
+// 3 with `security_args`.
+void StartWithNode3As(TestCluster& cluster, const std::vector<std::string>& security_args) {
+  cluster.StartAll();
+  ASSERT_NE(cluster.WaitForLeader(20000), 0u) << cluster.DescribeStatus();
+  cluster.Kill(3);
+  cluster.StartWith(3, security_args);
+}
+
+// Node 3 comes back with a key its peers do not know: nodes 1 and 2 carry on as a majority,
+// node 3 learns nothing; restarted with its real key it catches up.
 TEST(Security, PeerWithUnknownKeyIsNotAdmittedUntilItUsesItsOwn) {
   TestCluster cluster;
-  cluster.Start(1);
-  cluster.Start(2);
   // Node 3's stand-in: a fresh key under node 3's name, trusting the cluster's keys.
   const std::string dir = cluster.dir() + "/impostor";
   net::Security impostor = Stranger(dir, net::NodeKeyName(3), cluster.KeyDir());
-  cluster.StartWith(3, {"--key", dir + "/node-3.key", "--trust", dir});
+  StartWithNode3As(cluster, {"--key", dir + "/node-3.key", "--trust", dir});
   ASSERT_NE(cluster.WaitForLeader(20000, {1, 2}), 0u) << cluster.DescribeStatus({1, 2});
   auto client = cluster.NewClient(10000, 200, {1, 2});
   for (int i = 0; i < 20; ++i) {
@@ -230,8 +245,9 @@ TEST(Security, PeerWithUnknownKeyIsNotAdmittedUntilItUsesItsOwn) {
   auto probe = ClientWith(cluster, asks_impostor, 2000);
   auto s3 = probe->QueryStatus(3, false, 2000);
   ASSERT_TRUE(s3.ok()) << s3.status().ToString();
-  EXPECT_EQ(s3.value().applied_slot, 0u);
-  EXPECT_EQ(s3.value().decided_slot, 0u);
+  auto s1 = FreshStatus(cluster, 1);
+  ASSERT_TRUE(s1.has_value());
+  EXPECT_LE(s3.value().applied_slot + 20, s1->applied_slot) << "node 3 learned the writes";
   for (NodeId id : {1u, 2u}) {
     EXPECT_EQ(Count(ReadAll(cluster.LogPath(id)), impostor.own.public_key), 1u)
         << "node " << id << " should log the impostor's key exactly once";
@@ -241,35 +257,42 @@ TEST(Security, PeerWithUnknownKeyIsNotAdmittedUntilItUsesItsOwn) {
   EXPECT_TRUE(cluster.WaitForConvergence(20000)) << cluster.DescribeStatus();
 }
 
-// A plaintext node never talks to CURVE nodes (and says so once); it does not join.
+// A node restarted in plaintext never talks to the CURVE nodes (each says so once per socket).
 TEST(Security, PlaintextPeerNeverTalksToSecureNodes) {
   TestCluster cluster;
-  cluster.Start(1);
-  cluster.Start(2);
-  cluster.StartWith(3, {"--insecure"});
+  StartWithNode3As(cluster, {"--insecure"});
   ASSERT_NE(cluster.WaitForLeader(20000, {1, 2}), 0u) << cluster.DescribeStatus({1, 2});
   auto client = cluster.NewClient(10000, 200, {1, 2});
-  ASSERT_TRUE(client->Execute(ledger::EncodeKvPut("k", "v")).ok());
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(client->Execute(ledger::EncodeKvPut("k/" + std::to_string(i), "v")).ok());
+  }
   client::ClientOptions co;
   co.cluster = cluster.cluster();
   auto plain = client::Client::Connect(co);  // Plaintext, like node 3.
   ASSERT_TRUE(plain.ok());
   auto s3 = plain.value()->QueryStatus(3, false, 2000);
   ASSERT_TRUE(s3.ok()) << s3.status().ToString();
-  EXPECT_EQ(s3.value().decided_slot, 0u);
-  // Each secure node says so once per socket (its listening socket, its socket to node 3),
-  // however often node 3 retries (every 100 ms).
+  auto s1 = FreshStatus(cluster, 1);
+  ASSERT_TRUE(s1.has_value());
+  EXPECT_LE(s3.value().applied_slot + 20, s1->applied_slot) << "node 3 learned the writes";
+  // Each secure node says so at most once per socket and kind (its listening socket, its
+  // socket to node 3), however often node 3 retries (every 100 ms).
   std::this_thread::sleep_for(std::chrono::seconds(1));  // Both sockets have met node 3.
+  // ZeroMQ reports the mismatch as such, or as a handshake failure without detail.
+  auto notes = [&](NodeId id) {
+    const std::string log = ReadAll(cluster.LogPath(id));
+    return Count(log, "the other plaintext") + Count(log, "a handshake failed");
+  };
   std::map<NodeId, size_t> noted;
-  for (NodeId id : {1u, 2u}) noted[id] = Count(ReadAll(cluster.LogPath(id)), "the other plaintext");
+  for (NodeId id : {1u, 2u}) noted[id] = notes(id);
   std::this_thread::sleep_for(std::chrono::seconds(2));
   for (NodeId id : {1u, 2u}) {
-    const size_t n = Count(ReadAll(cluster.LogPath(id)), "the other plaintext");
+    const size_t n = notes(id);
     EXPECT_GE(n, 1u) << "node " << id << " never logged the plaintext peer";
-    EXPECT_LE(n, 2u) << "node " << id;
-    EXPECT_EQ(n, noted[id]) << "node " << id << " keeps logging the plaintext peer";
+    EXPECT_LE(n, 4u) << "node " << id;
+    EXPECT_GE(n, noted[id]);  // At most 2 sockets x 2 kinds of note, after ~30 retries.
   }
-  EXPECT_GE(Count(ReadAll(cluster.LogPath(3)), "the other plaintext"), 1u);
+  EXPECT_GE(notes(3), 1u);
 }
 
 // Records a session through a proxy: the key and value must not appear with CURVE, and must
