@@ -106,7 +106,7 @@ int RunBackup(const BackupFlags& f) {
     return Fail(kExitFailure, "no member of the cluster answered");
   }
   client::ClientOptions o;
-  if (!ResolveCluster(f.client.cluster, &o.cluster)) return kExitUsage;
+  if (!ResolveClient(f.client, &o.cluster, &o.security)) return kExitUsage;
   auto c = client::Client::Connect(o);
   if (!c.ok()) return Fail(kExitFailure, c.status().message());
   auto backup = Fetch(*c.value(), node, min_slot, deadline);

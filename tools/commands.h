@@ -17,5 +17,6 @@ void AddDemoCommand(CLI::App& app, int* rc);
 void AddLocalCommand(CLI::App& app, int* rc);
 void AddBackupCommands(CLI::App& app, int* rc);
 void AddLeaderCommand(CLI::App& app, int* rc);
+void AddKeygenCommand(CLI::App& app, int* rc);
 
 }  // namespace synod::tools

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -50,6 +51,71 @@ CLI::Validator NonEmptySpec() {
       [](std::string& v) -> std::string { return v.empty() ? "empty cluster spec" : ""; }, "SPEC");
 }
 
+CLI::Validator NonEmpty() {
+  return CLI::Validator([](std::string& v) -> std::string { return v.empty() ? "is empty" : ""; },
+                        "NONEMPTY");
+}
+
+void AddSecurityFlags(CLI::App* cmd, SecurityFlags* flags) {
+  cmd->add_option("--key", flags->key, "Our CURVE secret key file (from `synod keygen`)");
+  cmd->add_option("--trust", flags->trust,
+                  "Dir of trusted public keys: node-<id>.pub per node, NAME.pub per client");
+  cmd->add_flag("--insecure", flags->insecure, "Plaintext, no authentication (every process)");
+}
+
+std::string KeysLinkPath() { return SynodHome() + "/keys"; }
+
+Status EnsureLocalKeys(const std::string& dir, const std::vector<NodeId>& ids) {
+  std::vector<std::string> names = {kClientKeyName};
+  for (NodeId id : ids) names.push_back(net::NodeKeyName(id));
+  return net::EnsureKeyPairs(dir, names);
+}
+
+std::vector<std::string> NodeSecurityArgs(const std::string& key_dir, NodeId id) {
+  return {"--key", key_dir + "/" + net::NodeKeyName(id) + net::kSecretKeySuffix, "--trust",
+          key_dir};
+}
+
+bool ResolveSecurity(const SecurityFlags& flags, bool local_default, net::Security* out) {
+  SecurityFlags f = flags;
+  const std::string link = KeysLinkPath();
+  const std::string local_key = link + "/" + kClientKeyName + net::kSecretKeySuffix;
+  if (local_default && !f.insecure && f.key.empty() && f.trust.empty() &&
+      std::filesystem::exists(local_key)) {
+    f.key = local_key;
+    f.trust = link;
+  }
+  auto s = net::LoadSecurity(f.insecure, f.key, f.trust);
+  if (!s.ok()) {
+    Fail(kExitUsage, s.status().message());
+    return false;
+  }
+  *out = std::move(s.value());
+  return true;
+}
+
+bool ResolveClient(const ClientFlags& flags, net::ClusterSpec* cluster, net::Security* security) {
+  if (!ResolveCluster(flags.cluster, cluster) || !ResolveSecurity(flags.security, true, security)) {
+    return false;
+  }
+  if (Status s = net::RequireNodeKeys(*security, cluster->Ids()); !s.ok()) {
+    Fail(kExitUsage, s.message());
+    return false;
+  }
+  return true;
+}
+
+CLI::Validator Digits() {
+  return CLI::Validator(
+      [](std::string& v) -> std::string {
+        if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) {
+          return "'" + v + "' is not an unsigned decimal integer";
+        }
+        return "";
+      },
+      "DIGITS");
+}
+
 void AddClientFlags(CLI::App* cmd, ClientFlags* flags) {
   cmd->add_option("--cluster", flags->cluster,
                   "Cluster as ID=HOST:PORT,... (default: $SYNOD_CLUSTER, the `local up` "
@@ -59,6 +125,7 @@ void AddClientFlags(CLI::App* cmd, ClientFlags* flags) {
   cmd->add_flag("--json", flags->json, "One JSON object per line on stdout");
   cmd->add_option("--timeout-ms", flags->timeout_ms, "Give up after this long")
       ->check(CLI::Range(100, 600000));
+  AddSecurityFlags(cmd, &flags->security);
 }
 
 }  // namespace synod::tools
@@ -69,7 +136,7 @@ namespace synod::tools {
 
 bool Execute(const ClientFlags& flags, std::string payload, ledger::DecodedResult* out, int* rc) {
   client::ClientOptions o;
-  if (!ResolveCluster(flags.cluster, &o.cluster)) return (*rc = kExitUsage), false;
+  if (!ResolveClient(flags, &o.cluster, &o.security)) return (*rc = kExitUsage), false;
   o.timeout_ms = flags.timeout_ms;
   o.retry_ms = std::min(1000, std::max(100, flags.timeout_ms / 5));
   auto c = client::Client::Connect(std::move(o));

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "net/cluster_spec.h"
+#include "net/security.h"
 
 namespace synod::tools {
 
@@ -26,15 +27,44 @@ bool ResolveCluster(const std::string& flag, net::ClusterSpec* out);
 // Prints `message` to stderr as "synod: message" and returns `code`.
 int Fail(int code, const std::string& message);
 
-// Adds --cluster and --json to a client subcommand.
+// --key FILE, --trust DIR, --insecure: how a process secures its traffic (net/security.h).
+struct SecurityFlags {
+  std::string key;
+  std::string trust;
+  bool insecure = false;
+};
+void AddSecurityFlags(CLI::App* cmd, SecurityFlags* flags);
+// Where `synod local up` links its key dir for the clients: $SYNOD_HOME/keys.
+std::string KeysLinkPath();
+inline constexpr const char* kClientKeyName = "client";  // KeysLinkPath()/client.key
+// Makes (or, when present, reuses) a key dir for a local cluster: node-<id>.key/.pub for every
+// node and client.key/.pub, the dir 0700 and the secret keys 0600.
+Status EnsureLocalKeys(const std::string& dir, const std::vector<NodeId>& ids);
+// The flags of `synod node --key DIR/node-<id>.key --trust DIR` for such a key dir.
+std::vector<std::string> NodeSecurityArgs(const std::string& key_dir, NodeId id);
+
+// The security of a process from its flags. With `local_default` and no flag at all, the keys
+// that `synod local up` linked at KeysLinkPath(). On a bad, missing or mixed choice prints why
+// and returns false (exit 2).
+bool ResolveSecurity(const SecurityFlags& flags, bool local_default, net::Security* out);
+// A digits-only unsigned integer (CLI11 itself wraps "-3" into a 64-bit option).
+CLI::Validator Digits();
+
+// Adds --cluster, --json, --timeout-ms and the security flags to a client subcommand.
 struct ClientFlags {
   std::string cluster;
   bool json = false;
   int timeout_ms = 10000;
+  SecurityFlags security;
 };
 void AddClientFlags(CLI::App* cmd, ClientFlags* flags);
+// ResolveCluster and ResolveSecurity (with the local default) for a client, and a key for every
+// node of the cluster. On failure prints why and returns false (exit 2).
+bool ResolveClient(const ClientFlags& flags, net::ClusterSpec* cluster, net::Security* security);
 // Rejects `--cluster ""` (exit 2) instead of silently falling back to the defaults.
 CLI::Validator NonEmptySpec();
+// Rejects an empty value (e.g. `--data ""`), which would otherwise mean "the default".
+CLI::Validator NonEmpty();
 
 }  // namespace synod::tools
 

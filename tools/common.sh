@@ -8,6 +8,7 @@ SYNOD_PACKAGES=(
   libgtest-dev libgmock-dev libspdlog-dev libcli11-dev libbenchmark-dev
   nlohmann-json3-dev libcpp-httplib-dev
   iptables iproute2
+  clang libclang-rt-14-dev
 )
 
 synod_install_deps() {

@@ -29,6 +29,7 @@ struct DemoFlags {
   uint32_t clients = 4;
   uint32_t batch = 100;
   bool keep = false;
+  bool insecure = false;
 };
 
 class DemoCluster {
@@ -37,11 +38,25 @@ class DemoCluster {
     for (pid_t p : pids_) StopChild(p, 3000);
     if (!keep_ && !dir_.empty()) fs::remove_all(dir_);
   }
-  Status Start(size_t n, bool keep) {
+  // Secure unless `insecure`: keys for every node and the client in DIR/keys.
+  Status Start(size_t n, bool keep, bool insecure) {
     keep_ = keep;
     char tmpl[] = "/tmp/synod-demo-XXXXXX";
     if (!::mkdtemp(tmpl)) return Status::IoError("cannot make a temp dir");
     dir_ = tmpl;
+    if (insecure) {
+      security_flags_.insecure = true;
+    } else {
+      std::vector<NodeId> ids;
+      for (NodeId id = 1; id <= n; ++id) ids.push_back(id);
+      if (Status s = EnsureLocalKeys(keys_dir(), ids); !s.ok()) return s;
+      security_flags_.key = keys_dir() + "/" + kClientKeyName + net::kSecretKeySuffix;
+      security_flags_.trust = keys_dir();
+    }
+    auto security =
+        net::LoadSecurity(security_flags_.insecure, security_flags_.key, security_flags_.trust);
+    if (!security.ok()) return security.status();
+    security_ = std::move(security.value());
     auto ports = FreePorts(n);
     if (!ports.ok()) return ports.status();
     std::string text;
@@ -58,9 +73,15 @@ class DemoCluster {
   }
   Status StartNode(NodeId id) {
     const std::string data = dir_ + "/n" + std::to_string(id);
-    auto pid = SpawnSelf({"node", "--id", std::to_string(id), "--cluster", spec_.ToString(),
-                          "--data", data, "--log-level", "warn"},
-                         dir_ + "/n" + std::to_string(id) + ".log");
+    std::vector<std::string> args = {"node",      "--id",           std::to_string(id),
+                                     "--cluster", spec_.ToString(), "--data",
+                                     data,        "--log-level",    "warn"};
+    if (security_.curve) {
+      for (std::string& a : NodeSecurityArgs(keys_dir(), id)) args.push_back(std::move(a));
+    } else {
+      args.push_back("--insecure");
+    }
+    auto pid = SpawnSelf(args, dir_ + "/n" + std::to_string(id) + ".log");
     if (!pid.ok()) return pid.status();
     pids_[id - 1] = pid.value();
     return Status::Ok();
@@ -102,9 +123,14 @@ class DemoCluster {
   }
   const net::ClusterSpec& spec() const { return spec_; }
   const std::string& dir() const { return dir_; }
+  std::string keys_dir() const { return dir_ + "/keys"; }
+  const net::Security& security() const { return security_; }
+  const SecurityFlags& security_flags() const { return security_flags_; }
 
  private:
   std::string dir_;
+  SecurityFlags security_flags_;
+  net::Security security_;
   net::ClusterSpec spec_;
   std::vector<pid_t> pids_;
   bool keep_ = false;
@@ -127,17 +153,22 @@ int KvTraffic(client::Client& c, int n) {
 int RunDemo(const DemoFlags& f) {
   std::printf("synod demo: starting a 3-node cluster on 127.0.0.1\n");
   DemoCluster cluster;
-  if (Status s = cluster.Start(3, f.keep); !s.ok()) return Fail(kExitFailure, s.ToString());
+  if (Status s = cluster.Start(3, f.keep, f.insecure); !s.ok()) {
+    return Fail(kExitFailure, s.ToString());
+  }
   client::ClientOptions co;
   co.cluster = cluster.spec();
+  co.security = cluster.security();
   auto c = std::move(client::Client::Connect(co).value());
   const NodeId first = cluster.WaitForLeader(*c, 15);
   if (first == 0) return Fail(kExitFailure, "no leader within 15 s; logs in " + cluster.dir());
-  std::printf("  cluster %s, leader node %u, data in %s\n", cluster.spec().ToString().c_str(),
-              first, cluster.dir().c_str());
+  std::printf("  cluster %s, leader node %u, data in %s, %s\n", cluster.spec().ToString().c_str(),
+              first, cluster.dir().c_str(),
+              f.insecure ? "PLAINTEXT (--insecure)" : "CURVE-encrypted, keys in DIR/keys");
 
   LoadOptions lo;
   lo.cluster = cluster.spec();
+  lo.security = cluster.security();
   lo.accounts = f.accounts;
   lo.duration_s = f.seconds;
   lo.clients = f.clients;
@@ -154,6 +185,7 @@ int RunDemo(const DemoFlags& f) {
     std::this_thread::sleep_for(std::chrono::duration<double>(f.seconds / 3));
     client::ClientOptions ko;
     ko.cluster = cluster.spec();
+    ko.security = cluster.security();
     auto k = std::move(client::Client::Connect(ko).value());
     killed = cluster.Leader(*k);
     if (killed == 0) return;
@@ -198,6 +230,7 @@ int RunDemo(const DemoFlags& f) {
   ClientFlags cf;
   cf.cluster = cluster.spec().ToString();
   cf.timeout_ms = 15000;
+  cf.security = cluster.security_flags();
   nlohmann::json check;
   const int rc = CheckCluster(cf, &check);
   std::printf("  check: %s (ledger balanced: %s; state hashes agree on %zu nodes at slot %llu)\n",
@@ -222,6 +255,7 @@ void AddDemoCommand(CLI::App& app, int* rc) {
   cmd->add_option("--clients", f->clients, "Concurrent sessions")->check(CLI::Range(1u, 256u));
   cmd->add_option("--batch", f->batch, "Transfers per request")->check(CLI::Range(1u, 8190u));
   cmd->add_flag("--keep", f->keep, "Keep the temp dir (data and logs)");
+  cmd->add_flag("--insecure", f->insecure, "Plaintext traffic (default: CURVE with fresh keys)");
   cmd->callback([f, rc] { *rc = RunDemo(*f); });
 }
 

@@ -82,9 +82,11 @@ int Scan(const KvFlags& f) {
 }
 
 // Keys are checked here too so that a bad one is exit 2 and nothing is sent.
-CLI::Validator KeyCheck() {
+// A key is 1..1024 bytes; a scan prefix may be empty (every key).
+CLI::Validator KeyCheck(bool prefix = false) {
   return CLI::Validator(
-      [](std::string& k) -> std::string {
+      [prefix](std::string& k) -> std::string {
+        if (k.empty() && !prefix) return "empty key (keys are 1..1024 bytes)";
         if (k.size() > ledger::limits::kKeyBytesMax) return "key longer than 1024 bytes";
         return "";
       },
@@ -124,7 +126,7 @@ void AddKvCommand(CLI::App& app, int* rc) {
   cas->add_option("VERSION", cf->version)->required();
   cas->add_option("VALUE", cf->value)->required()->check(ValueCheck());
   auto [scan, sf] = add("scan", "List keys starting with PREFIX", Scan);
-  scan->add_option("PREFIX", sf->key)->required()->check(KeyCheck());
+  scan->add_option("PREFIX", sf->key)->required()->check(KeyCheck(/*prefix=*/true));
   scan->add_option("--limit", sf->limit, "At most this many items")
       ->check(CLI::Range(1u, ledger::limits::kScanItemsMax));
 }

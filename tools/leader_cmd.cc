@@ -46,7 +46,7 @@ bool WaitUntilLeads(client::Client& c, NodeId to, Clock::time_point deadline) {
 
 int Transfer(const LeaderFlags& f) {
   client::ClientOptions o;
-  if (!ResolveCluster(f.client.cluster, &o.cluster)) return kExitUsage;
+  if (!ResolveClient(f.client, &o.cluster, &o.security)) return kExitUsage;
   auto parsed = ParseUnsigned("--to", f.to, 32);
   if (!parsed.ok()) return Fail(kExitUsage, parsed.status().message());
   const auto to = static_cast<NodeId>(parsed.value());

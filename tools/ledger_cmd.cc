@@ -164,7 +164,9 @@ void AddLedgerCommands(CLI::App& app, int* rc) {
   tc->add_option("--ledger", tcf->ledger, "Ledger number")->check(CLI::Range(1u, UINT32_MAX));
   tc->add_option("--code", tcf->code, "Transfer code");
   tc->add_flag("--pending", tcf->pending, "Reserve the amount until post or void");
-  tc->add_option("--pending-timeout-ms", tcf->timeout_ms, "Pending only: expire after this long");
+  // At most ten years, so that the timeout in nanoseconds fits in 64 bits.
+  tc->add_option("--pending-timeout-ms", tcf->timeout_ms, "Pending only: expire after this long")
+      ->check(CLI::Range(uint64_t{0}, uint64_t{10} * 365 * 24 * 3600 * 1000));
   auto [tp, tpf] = add(transfer, "post", "Post a pending transfer (all, or --amount of it)",
                        [](const LedgerFlags& f) {
                          return CreateTransfer(f, uint16_t(fb::TransferFlags::post_pending));

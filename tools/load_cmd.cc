@@ -45,7 +45,7 @@ std::function<void(uint64_t, double)> Progress(uint64_t total, bool duration) {
 
 int RunLoadCommand(LoadFlags& f) {
   LoadOptions& o = f.options;
-  if (!ResolveCluster(f.client.cluster, &o.cluster)) return kExitUsage;
+  if (!ResolveClient(f.client, &o.cluster, &o.security)) return kExitUsage;
   if (o.kind == "transfer" && o.accounts < 2) return Fail(kExitUsage, "--accounts must be >= 2");
   if (o.id_base == 0) o.id_base = (std::random_device{}() | 1ULL) << 8;
   o.timeout_ms = f.client.timeout_ms;
@@ -123,10 +123,11 @@ void AddLoadCommand(CLI::App& app, int* rc) {
       ->check(CLI::IsMember({"transfer", "kv-put", "kv-get"}));
   cmd->add_option("--value-size", o.value_size, "KV value bytes")->check(CLI::Range(0u, 65536u));
   cmd->add_option("--ledger", o.ledger, "Ledger number")->check(CLI::Range(1u, UINT32_MAX));
-  cmd->add_option("--seed", o.seed, "Seed of the random transfers");
+  cmd->add_option("--seed", o.seed, "Seed of the random transfers")->check(Digits());
   cmd->add_flag("--skip-setup", f->skip_setup,
                 "Reuse accounts of an earlier run (needs --id-base)");
-  cmd->add_option("--id-base", o.id_base, "High 64 bits of every id (default: random)");
+  cmd->add_option("--id-base", o.id_base, "High 64 bits of every id (default: random)")
+      ->check(Digits());
   cmd->callback([f, rc] { *rc = RunLoadCommand(*f); });
 }
 

@@ -25,6 +25,7 @@ Result<std::unique_ptr<client::Client>> Connect(const LoadOptions& o,
                                                 zmq::context_t* context = nullptr) {
   client::ClientOptions co;
   co.cluster = o.cluster;
+  co.security = o.security;
   co.timeout_ms = o.timeout_ms;
   co.context = context;
   return client::Client::Connect(std::move(co));

@@ -11,12 +11,14 @@
 #include <vector>
 
 #include "net/cluster_spec.h"
+#include "net/security.h"
 #include "paxos/status.h"
 
 namespace synod::tools {
 
 struct LoadOptions {
   net::ClusterSpec cluster;
+  net::Security security;
   std::string kind = "transfer";  // transfer | kv-put | kv-get
   uint64_t accounts = 1000;
   uint64_t transfers = 100000;  // Total operations (transfers, or KV operations).

@@ -6,7 +6,9 @@
 //   DIR/n<i>/data/       node i's data dir (RocksDB, synod.log); `synod node --data`
 //   DIR/n<i>/pid         node i's process id, while `up` believes it runs
 //   DIR/n<i>/stdout.log  node i's stdout and stderr
-// `up` also writes the spec to ClusterFilePath(), which client commands read by default.
+//   DIR/keys/            CURVE keys (unless --insecure): node-<i>.key/.pub, client.key/.pub
+// `up` also writes the spec to ClusterFilePath() and links KeysLinkPath() to DIR/keys, which
+// client commands read by default.
 //
 // `down` only ever signals a pid from its own pid files, and only while /proc/PID/cmdline still
 // shows `synod node ... --data DIR/n<i>/data` (pids are reused; a stale pid file must never make us
@@ -49,6 +51,7 @@ struct LocalFlags {
   int timeout_ms = 30000;
   std::string log_level = "info";
   uint32_t metrics_port = 0;  // 0: no metrics; else node i serves them on metrics_port+i-1.
+  bool insecure = false;
 };
 
 std::string DataRoot(const LocalFlags& f) {
@@ -58,6 +61,19 @@ std::string NodeDir(const std::string& root, NodeId id) { return root + "/n" + s
 // The node's own data dir must hold nothing but its database, so pid and log sit beside it.
 std::string NodeDataDir(const std::string& root, NodeId id) { return NodeDir(root, id) + "/data"; }
 std::string PidFile(const std::string& root, NodeId id) { return NodeDir(root, id) + "/pid"; }
+std::string KeyDir(const std::string& root) { return root + "/keys"; }
+
+// Points KeysLinkPath() at `target`, or removes the link when `target` is empty. Only ever
+// replaces or removes a symlink, never a real key dir someone put there.
+bool LinkKeys(const std::string& target) {
+  const fs::path link = KeysLinkPath();
+  std::error_code ec;
+  if (fs::is_symlink(link, ec)) fs::remove(link, ec);
+  if (target.empty()) return true;
+  if (fs::exists(link, ec)) return false;
+  fs::create_directory_symlink(fs::absolute(target), link, ec);
+  return !ec;
+}
 
 bool WriteFileAtomically(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
@@ -164,12 +180,18 @@ Result<pid_t> SpawnNode(const std::string& root, const std::string& spec, NodeId
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Status::IoError("cannot create " + dir + ": " + ec.message());
+  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
   std::vector<std::string> args = {"node",     "--id",   std::to_string(id),    "--cluster",
                                    spec,       "--data", NodeDataDir(root, id), "--log-level",
                                    f.log_level};
   if (f.metrics_port != 0) {
     args.push_back("--metrics-addr");
     args.push_back("127.0.0.1:" + std::to_string(f.metrics_port + id - 1));
+  }
+  if (f.insecure) {
+    args.push_back("--insecure");
+  } else {
+    for (std::string& a : NodeSecurityArgs(KeyDir(root), id)) args.push_back(std::move(a));
   }
   auto pid = SpawnSelf(args, dir + "/stdout.log", ChildLife::kDetached);
   if (!pid.ok()) return pid.status();
@@ -216,9 +238,11 @@ bool StopNodes(const std::string& root, const std::vector<NodeProcess>& nodes) {
 // leads. Returns the leader, or a status naming what was missing at the deadline. Fails early
 // when a node process exited.
 Result<NodeId> WaitForCluster(const std::string& root, const net::ClusterSpec& spec,
-                              const std::vector<NodeProcess>& procs, int timeout_ms) {
+                              const net::Security& security, const std::vector<NodeProcess>& procs,
+                              int timeout_ms) {
   client::ClientOptions co;
   co.cluster = spec;
+  co.security = security;
   auto c = client::Client::Connect(co);
   if (!c.ok()) return c.status();
   const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
@@ -292,11 +316,25 @@ int LocalUp(const LocalFlags& f) {
     }
   }
   std::error_code ec;
-  fs::create_directories(root, ec);
+  if (fs::create_directories(root, ec)) {
+    fs::permissions(root, fs::perms::owner_all, fs::perm_options::replace, ec);
+  }
   fs::create_directories(SynodHome(), ec);
   if (!WriteFileAtomically(root + "/cluster", spec.ToString())) {
     return Fail(kExitFailure, "cannot write " + root + "/cluster");
   }
+  // Secure by default: keys made once and kept with the data (a restart reuses them).
+  SecurityFlags sf;
+  sf.insecure = f.insecure;
+  if (!f.insecure) {
+    if (Status s = EnsureLocalKeys(KeyDir(root), spec.Ids()); !s.ok()) {
+      return Fail(kExitFailure, "cannot make keys: " + s.ToString());
+    }
+    sf.key = KeyDir(root) + "/" + kClientKeyName + net::kSecretKeySuffix;
+    sf.trust = KeyDir(root);
+  }
+  net::Security security;
+  if (!ResolveSecurity(sf, false, &security)) return kExitFailure;
   std::vector<NodeProcess> procs;
   for (NodeId id : spec.Ids()) {
     auto pid = SpawnNode(root, spec.ToString(), id, f);
@@ -306,7 +344,7 @@ int LocalUp(const LocalFlags& f) {
     }
     procs.push_back({id, pid.value(), true});
   }
-  auto leader = WaitForCluster(root, spec, procs, f.timeout_ms);
+  auto leader = WaitForCluster(root, spec, security, procs, f.timeout_ms);
   if (!leader.ok()) {
     StopNodes(root, procs);
     return Fail(kExitFailure, leader.status().message() + "\nlogs: " + root + "/n*/stdout.log");
@@ -315,9 +353,15 @@ int LocalUp(const LocalFlags& f) {
     StopNodes(root, procs);
     return Fail(kExitFailure, "cannot write the cluster file " + ClusterFilePath());
   }
+  if (!LinkKeys(f.insecure ? "" : KeyDir(root))) {
+    StopNodes(root, procs);
+    return Fail(kExitFailure, "cannot link " + KeysLinkPath() + " to " + KeyDir(root) +
+                                  " (is it a real directory?)");
+  }
   json out = {{"cluster", spec.ToString()},
               {"cluster_file", ClusterFilePath()},
               {"data", root},
+              {"keys", f.insecure ? "" : KeyDir(root)},
               {"leader", leader.value()},
               {"nodes", json::array()}};
   for (size_t i = 0; i < procs.size(); ++i) {
@@ -360,7 +404,13 @@ int LocalDown(const LocalFlags& f) {
   // The client default points at this cluster only while it runs: forget it if it is ours.
   const std::string ours = ReadFirstLine(root + "/cluster");
   if (!ours.empty() && ReadFirstLine(ClusterFilePath()) == ours) fs::remove(ClusterFilePath());
+  std::error_code link_ec;
+  if (fs::is_symlink(KeysLinkPath(), link_ec) &&
+      fs::read_symlink(KeysLinkPath(), link_ec) == fs::absolute(KeyDir(root))) {
+    LinkKeys("");
+  }
   if (f.wipe) {
+    fs::remove_all(KeyDir(root));
     for (NodeId id : ids) fs::remove_all(NodeDir(root, id));
     fs::remove(root + "/cluster");
     std::error_code ec;
@@ -418,7 +468,7 @@ void AddLocalCommand(CLI::App& app, int* rc) {
 
   CLI::App* up = local->add_subcommand("up", "Start the nodes and wait until they form a cluster");
   up->add_option("--nodes", f->nodes, "Number of nodes")->check(CLI::Range(1, 7));
-  up->add_option("--data", f->data, data_help);
+  up->add_option("--data", f->data, data_help)->check(NonEmpty());
   up->add_option("--port", f->port, "Port of node 1; node i listens on port+i-1")
       ->check(CLI::Range(1, 65535));
   up->add_option("--timeout-ms", f->timeout_ms, "Give up if no cluster forms within this long")
@@ -429,16 +479,17 @@ void AddLocalCommand(CLI::App& app, int* rc) {
                  "Serve /metrics: node i on 127.0.0.1:(metrics-port+i-1); 0 (default): off")
       ->check(CLI::Range(0, 65535));
   up->add_flag("--json", f->json, "Print one JSON object");
+  up->add_flag("--insecure", f->insecure, "Plaintext nodes (default: CURVE, keys in DIR/keys)");
   up->callback([f, rc] { *rc = LocalUp(*f); });
 
   CLI::App* down = local->add_subcommand("down", "Stop the nodes that `local up` started");
-  down->add_option("--data", f->data, data_help);
+  down->add_option("--data", f->data, data_help)->check(NonEmpty());
   down->add_flag("--wipe", f->wipe, "Also remove the nodes' data");
   down->add_flag("--json", f->json, "Print one JSON object");
   down->callback([f, rc] { *rc = LocalDown(*f); });
 
   CLI::App* status = local->add_subcommand("status", "Show which local nodes run");
-  status->add_option("--data", f->data, data_help);
+  status->add_option("--data", f->data, data_help)->check(NonEmpty());
   status->add_flag("--json", f->json, "Print one JSON object");
   status->callback([f, rc] { *rc = LocalStatus(*f); });
 }

@@ -29,6 +29,7 @@ struct NodeFlags {
   uint32_t tick_ms = 5;
   uint64_t snapshot_every = 2000;
   std::string metrics_addr;  // Empty: no metrics server.
+  SecurityFlags security;
 };
 
 void SetUpLogging(const std::string& data_dir, const std::string& level, NodeId id) {
@@ -50,6 +51,18 @@ int RunNode(const NodeFlags& f) {
     return Fail(kExitUsage,
                 "--id " + std::to_string(f.id) + " is not in the cluster " + o.cluster.ToString());
   }
+  // Every argument is checked before anything is written.
+  if (!ResolveSecurity(f.security, false, &o.security)) return kExitUsage;
+  std::vector<NodeId> peers = o.cluster.Ids();
+  std::erase(peers, o.id);
+  if (Status s = net::RequireNodeKeys(o.security, peers); !s.ok()) {
+    return Fail(kExitUsage, "--trust: " + s.message());
+  }
+  if (f.data.empty()) return Fail(kExitUsage, "--data is empty");
+  std::error_code ec;
+  if (std::filesystem::exists(f.data, ec) && !std::filesystem::is_directory(f.data, ec)) {
+    return Fail(kExitUsage, "--data " + f.data + " exists and is not a directory");
+  }
   std::optional<node::HostPort> metrics_addr;
   if (!f.metrics_addr.empty()) {
     auto parsed = node::ParseHostPort(f.metrics_addr);
@@ -68,12 +81,17 @@ int RunNode(const NodeFlags& f) {
   }
   o.tick_ms = f.tick_ms;
   o.snapshot_every_slots = f.snapshot_every;
-  std::error_code ec;
   std::filesystem::create_directories(f.data, ec);
   if (ec) return Fail(kExitFailure, "cannot create data dir " + f.data + ": " + ec.message());
   std::filesystem::permissions(f.data, std::filesystem::perms::owner_all,
                                std::filesystem::perm_options::replace, ec);
   SetUpLogging(f.data, f.log_level, o.id);
+  if (o.security.curve) {
+    spdlog::info("node {}: CURVE on every connection; {} node key(s) and {} client key(s) trusted",
+                 o.id, o.security.trusted.nodes.size(), o.security.trusted.clients.size());
+  } else {
+    spdlog::warn("node {}: PLAINTEXT (--insecure): no encryption, no authentication", o.id);
+  }
   if (o.testing_early_ack) {
     spdlog::warn(
         "node {}: TEST ONLY planted bug early-ack: writes are answered before they are "
@@ -111,7 +129,8 @@ void AddNodeCommand(CLI::App& app, int* rc) {
       ->required()
       ->check(CLI::Range(1, 65535));
   cmd->add_option("--cluster", f->cluster, "Cluster as ID=HOST:PORT,...")->check(NonEmptySpec());
-  cmd->add_option("--data", f->data, "Data directory")->required();
+  cmd->add_option("--data", f->data, "Data directory (created with mode 0700)")->required();
+  AddSecurityFlags(cmd, &f->security);
   cmd->add_option("--log-level", f->log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   cmd->add_option("--tick-ms", f->tick_ms, "Milliseconds per consensus tick")

@@ -3,6 +3,7 @@
 
 #include "sim/simulator.h"
 #include "tools/commands.h"
+#include "tools/common.h"
 
 namespace synod::tools {
 namespace {
@@ -42,7 +43,7 @@ void AddSimCommand(CLI::App& app, int* rc) {
   auto flags = std::make_shared<SimFlags>();
   CLI::App* cmd = app.add_subcommand("sim", "Run the deterministic cluster simulator once");
   sim::SimOptions& o = flags->options;
-  cmd->add_option("--seed", o.seed, "Seed of the run")->required();
+  cmd->add_option("--seed", o.seed, "Seed of the run")->required()->check(Digits());
   cmd->add_option("--nodes", o.nodes, "Cluster size")->check(CLI::Range(1, 7));
   cmd->add_option("--ticks", o.ticks, "Ticks to simulate (1 tick = 1 ms)")
       ->check(CLI::Range(uint64_t{1}, uint64_t{100000000}));

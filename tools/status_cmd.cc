@@ -13,7 +13,7 @@ using nlohmann::json;
 
 bool QueryAll(const ClientFlags& f, bool check, std::vector<NodeView>* out, int* rc) {
   client::ClientOptions o;
-  if (!ResolveCluster(f.cluster, &o.cluster)) return (*rc = kExitUsage), false;
+  if (!ResolveClient(f, &o.cluster, &o.security)) return (*rc = kExitUsage), false;
   auto c = client::Client::Connect(o);
   if (!c.ok()) return (*rc = Fail(kExitFailure, c.status().message())), false;
   out->clear();
@@ -51,6 +51,8 @@ json StatusJson(const NodeView& v, Slot lag) {
   std::string address = a.host + ":" + std::to_string(a.port);
   if (!v.up) return {{"id", a.id}, {"address", address}, {"role", "unreachable"}};
   const StatusReportMsg& r = v.report;
+  json rejected = json::object();
+  for (const auto& [name, count] : r.rejected) rejected[name] = count;
   return {{"id", a.id},
           {"address", address},
           {"role", r.role},
@@ -61,7 +63,8 @@ json StatusJson(const NodeView& v, Slot lag) {
           {"applied_slot", r.applied_slot},
           {"snapshot_slot", r.snapshot_slot},
           {"state_hash", r.state_hash},
-          {"lag", lag}};
+          {"lag", lag},
+          {"rejected", rejected}};
 }
 
 int Status(const ClientFlags& f) {
@@ -83,6 +86,9 @@ int Status(const ClientFlags& f) {
                " applied=" + std::to_string(v.report.applied_slot) +
                " snapshot=" + std::to_string(v.report.snapshot_slot) +
                " lag=" + std::to_string(lag.at(v.address.id)) + " hash=" + v.report.state_hash;
+      for (const auto& [name, count] : v.report.rejected) {
+        if (count > 0) human += " rejected." + name + "=" + std::to_string(count);
+      }
     }
     Print(f, j, human);
   }

@@ -37,6 +37,7 @@ Result<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
       zmq::socket_t s(*c->options_.context, zmq::socket_type::dealer);
       s.set(zmq::sockopt::linger, 0);
       s.set(zmq::sockopt::reconnect_ivl, 100);
+      if (Status st = net::ConfigureClient(s, c->options_.security, a.id); !st.ok()) return st;
       s.connect(a.Endpoint());
       c->sockets_.push_back(std::move(s));
     }

@@ -8,7 +8,8 @@
 // node; after `timeout_ms` it fails with a clear error. Many requests may be in flight
 // (Submit/Poll), each retried on its own.
 //
-// One DEALER socket per node; not thread-safe (one thread per Client).
+// One DEALER socket per node (CURVE unless options.security says plaintext); not thread-safe (one
+// thread per Client).
 #pragma once
 
 #include <cstdint>
@@ -20,6 +21,7 @@
 #include <zmq.hpp>
 
 #include "net/cluster_spec.h"
+#include "net/security.h"
 #include "paxos/message.h"
 
 namespace synod::client {
@@ -32,6 +34,9 @@ struct ClientOptions {
   // Shared by many sessions of one process (one I/O thread instead of one each); not owned,
   // must outlive the Client. Null: the Client makes its own.
   zmq::context_t* context = nullptr;
+  // CURVE: our key pair and every node's public key (node-<id>.pub in the trust dir); a node
+  // that does not trust our key never answers. curve == false: plaintext.
+  net::Security security;
 };
 
 class Client {

@@ -132,10 +132,15 @@ struct BodyEncoder {
     auto members = fbb.CreateVector(m.members);
     auto ledgers = fbb.CreateString(m.ledgers_json);
     auto violations = fbb.CreateVectorOfStrings(m.violations);
+    std::vector<fb::Offset<w::Counter>> counters;
+    for (const auto& [name, value] : m.rejected) {
+      counters.push_back(w::CreateCounter(fbb, fbb.CreateString(name), value));
+    }
+    auto rejected = fbb.CreateVector(counters);
     return {w::Body::StatusReport,
             w::CreateStatusReport(fbb, m.id, role, m.leader, &ballot, m.next_slot, m.decided_slot,
                                   m.applied_slot, m.snapshot_slot, hash, members, m.checked,
-                                  m.invariants_ok, ledgers, violations)
+                                  m.invariants_ok, ledgers, violations, rejected)
                 .Union()};
   }
 };
@@ -153,6 +158,7 @@ std::string Encode(const Envelope& envelope) {
 namespace {
 
 constexpr size_t kPromiseValuesMax = 1 << 16;
+constexpr size_t kCountersMax = 64;  // StatusReport.rejected.
 
 // Converts verified FlatBuffers tables to messages, checking meaning; remembers the first
 // problem so that callers can convert a whole message and test once.
@@ -344,6 +350,13 @@ Body Converter::Convert(const w::Envelope* e) {
       r.ledgers_json = m->ledgers_json() ? m->ledgers_json()->str() : "";
       if (m->violations()) {
         for (const auto* v : *m->violations()) r.violations.push_back(v->str());
+      }
+      if (m->rejected() && m->rejected()->size() > kCountersMax) {
+        Fail("too many counters");
+      } else if (m->rejected()) {
+        for (const auto* c : *m->rejected()) {
+          r.rejected.emplace_back(c->name() ? c->name()->str() : "", c->value());
+        }
       }
       return r;
     }

@@ -13,50 +13,91 @@ constexpr int kReconnectMs = 100;
 
 std::string PeerRoutingId(NodeId id) { return "node-" + std::to_string(id); }
 
-Result<std::unique_ptr<Transport>> Transport::Start(NodeId self, const ClusterSpec& spec) {
+Result<std::unique_ptr<Transport>> Transport::Start(NodeId self, const ClusterSpec& spec,
+                                                    Security security) {
   const NodeAddress* me = spec.Find(self);
   if (me == nullptr) {
     return Status::InvalidArgument("node " + std::to_string(self) + " is not in the cluster spec");
   }
-  std::unique_ptr<Transport> t(new Transport(self));
+  std::unique_ptr<Transport> t(new Transport(self, std::move(security)));
+  if (Status s = t->Open(spec); !s.ok()) return s;
+  return t;
+}
+
+Status Transport::Open(const ClusterSpec& spec) {
+  const NodeAddress* me = spec.Find(self_);
+  if (security_.curve) {
+    // The handler must be bound before the CURVE server, or ZeroMQ admits without asking.
+    auto zap = ZapHandler::Start(context_, &security_.trusted, &rejections_);
+    if (!zap.ok()) return zap.status();
+    zap_ = std::move(zap.value());
+  }
   try {
-    t->router_.set(zmq::sockopt::linger, 0);
-    t->router_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(limits::kFrameBytesMax));
-    t->router_.set(zmq::sockopt::rcvhwm, 0);
-    t->router_.set(zmq::sockopt::sndhwm, kPeerSendHighWater);
-    t->router_.bind("tcp://" + me->host + ":" + std::to_string(me->port));
+    router_.set(zmq::sockopt::linger, 0);
+    router_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(limits::kFrameBytesMax));
+    router_.set(zmq::sockopt::rcvhwm, 0);
+    router_.set(zmq::sockopt::sndhwm, kPeerSendHighWater);
+    ConfigureServer(router_, security_);
+    router_.bind("tcp://" + me->host + ":" + std::to_string(me->port));
     for (const NodeAddress& a : spec.nodes) {
-      if (a.id == self) continue;
-      zmq::socket_t dealer(t->context_, zmq::socket_type::dealer);
+      if (a.id == self_) continue;
+      zmq::socket_t dealer(context_, zmq::socket_type::dealer);
       dealer.set(zmq::sockopt::linger, 0);
       dealer.set(zmq::sockopt::immediate, 1);
       dealer.set(zmq::sockopt::sndhwm, kPeerSendHighWater);
       dealer.set(zmq::sockopt::reconnect_ivl, kReconnectMs);
-      dealer.set(zmq::sockopt::routing_id, PeerRoutingId(self));
+      dealer.set(zmq::sockopt::routing_id, PeerRoutingId(self_));
+      if (Status s = ConfigureClient(dealer, security_, a.id); !s.ok()) return s;
       dealer.connect(a.Endpoint());
-      t->peers_.emplace(a.id, std::move(dealer));
+      peers_.emplace(a.id, std::move(dealer));
     }
   } catch (const zmq::error_t& e) {
     return Status::IoError("cannot listen on " + me->Endpoint() + ": " + e.what());
   }
-  return t;
+  auto router_monitor =
+      HandshakeMonitor::Start(context_, router_, "router", "listening on", &rejections_);
+  if (!router_monitor.ok()) return router_monitor.status();
+  monitors_.push_back(std::move(router_monitor.value()));
+  for (auto& [id, dealer] : peers_) {
+    auto m = HandshakeMonitor::Start(context_, dealer, "peer-" + std::to_string(id),
+                                     "node " + std::to_string(id) + " at", &rejections_);
+    if (!m.ok()) return m.status();
+    monitors_.push_back(std::move(m.value()));
+  }
+  poll_items_.push_back({router_.handle(), 0, ZMQ_POLLIN, 0});
+  if (zap_) poll_items_.push_back({zap_->socket().handle(), 0, ZMQ_POLLIN, 0});
+  for (auto& m : monitors_) poll_items_.push_back({m->socket().handle(), 0, ZMQ_POLLIN, 0});
+  return Status::Ok();
 }
 
-bool Transport::Accept(const std::string& routing_id, std::string_view frame, Inbound* in) {
-  auto decoded = Decode(frame);
+void Transport::Reject(uint64_t* counter, std::string reason) {
+  ++*counter;
+  ++stats_.frames_invalid;
+  last_invalid_ = std::move(reason);
+}
+
+bool Transport::Accept(const std::string& routing_id, const zmq::message_t& body, Inbound* in) {
+  auto decoded = Decode(body.to_string_view());
   if (!decoded.ok()) {
-    last_invalid_ = decoded.status().ToString();
+    Reject(&rejections_.frames_malformed, decoded.status().ToString());
     return false;
   }
   const Envelope& e = decoded.value();
-  // A peer's frame must come from that peer's socket; a client's only Invoke (checked by the
+  // A peer's frame must come from that peer's socket and, with CURVE, from that peer's key
+  // (the ZAP handler set the connection's user id); a client's only Invoke (checked by the
   // core) and it cannot claim to be a node.
-  if (e.from != kClientEndpoint && routing_id != PeerRoutingId(e.from)) {
-    last_invalid_ = "frame claims to be from node " + std::to_string(e.from);
-    return false;
+  if (e.from != kClientEndpoint) {
+    const char* user = security_.curve ? zmq_msg_gets(body.handle(), "User-Id") : nullptr;
+    if (routing_id != PeerRoutingId(e.from) ||
+        (security_.curve && (user == nullptr || PeerRoutingId(e.from) != user))) {
+      Reject(&rejections_.sender_mismatch, "frame claims to be from node " +
+                                               std::to_string(e.from) + " (connection of " +
+                                               (user ? std::string(user) : routing_id) + ")");
+      return false;
+    }
   }
   if (e.to != self_) {
-    last_invalid_ = "frame addressed to node " + std::to_string(e.to);
+    Reject(&rejections_.wrong_recipient, "frame addressed to node " + std::to_string(e.to));
     return false;
   }
   in->routing_id = routing_id;
@@ -64,13 +105,22 @@ bool Transport::Accept(const std::string& routing_id, std::string_view frame, In
   return true;
 }
 
+void Transport::ServeGate() {
+  if (zap_) zap_->Serve(&notes_);
+  for (auto& m : monitors_) m->Drain(&notes_);
+  if (notes_.size() > NoteOnce::kNotedMax) notes_.resize(NoteOnce::kNotedMax);
+}
+
 void Transport::Poll(int timeout_ms, size_t max_frames, std::vector<Inbound>* out) {
-  zmq::pollitem_t item{router_.handle(), 0, ZMQ_POLLIN, 0};
   try {
-    if (zmq::poll(&item, 1, std::chrono::milliseconds(timeout_ms)) <= 0) return;
+    if (zmq::poll(poll_items_.data(), poll_items_.size(), std::chrono::milliseconds(timeout_ms)) <=
+        0)
+      return;
   } catch (const zmq::error_t&) {
     return;  // EINTR: a signal (SIGTERM) arrived; the loop checks its stop flag.
   }
+  ServeGate();
+  if (!(poll_items_[0].revents & ZMQ_POLLIN)) return;
   for (size_t n = 0; n < max_frames; ++n) {
     zmq::message_t id, body;
     if (!router_.recv(id, zmq::recv_flags::dontwait)) return;
@@ -83,11 +133,9 @@ void Transport::Poll(int timeout_ms, size_t max_frames, std::vector<Inbound>* ou
     }
     Inbound in;
     if (parts != 2) {
-      ++stats_.frames_invalid;
-      last_invalid_ = "message of " + std::to_string(parts) + " parts; want [id][frame]";
-    } else if (!Accept(id.to_string(), body.to_string_view(), &in)) {
-      ++stats_.frames_invalid;
-    } else {
+      Reject(&rejections_.frames_malformed,
+             "message of " + std::to_string(parts) + " parts; want [id][frame]");
+    } else if (Accept(id.to_string(), body, &in)) {
       out->push_back(std::move(in));
     }
   }

@@ -11,6 +11,12 @@
 // costs dropped messages, counted, never a stall. Every inbound frame is size-limited
 // (ZMQ_MAXMSGSIZE) and decoded by the verifying codec; a bad frame is dropped and counted.
 //
+// Secure (the default, net/security.h): every socket speaks CURVE. The ROUTER is a CURVE
+// server whose ZAP handler (net/gate.h) admits only trusted keys and tags each connection with
+// the key's identity, and a frame that claims to be from node N must come from node N's key.
+// Each peer DEALER encrypts to that peer's public key. Plaintext only with Security::curve
+// false, and then on every node: the two never exchange a message.
+//
 // Owned by the node's loop thread; not thread-safe.
 #pragma once
 
@@ -22,6 +28,8 @@
 #include <zmq.hpp>
 
 #include "net/cluster_spec.h"
+#include "net/gate.h"
+#include "net/security.h"
 #include "paxos/message.h"
 
 namespace synod::net {
@@ -29,6 +37,7 @@ namespace synod::net {
 struct TransportStats {
   uint64_t frames_in = 0;
   uint64_t frames_invalid = 0;  // Wrong frame count, failed verification, or spoofed sender.
+                                // By reason: Transport::rejections().
   uint64_t sends_dropped = 0;   // Peer queue full or peer not connected.
 };
 
@@ -40,7 +49,8 @@ class Transport {
   };
 
   // Binds the node's address and connects to every peer.
-  static Result<std::unique_ptr<Transport>> Start(NodeId self, const ClusterSpec& spec);
+  static Result<std::unique_ptr<Transport>> Start(NodeId self, const ClusterSpec& spec,
+                                                  Security security);
 
   // Waits at most `timeout_ms` for the first frame, then takes every frame already queued, up
   // to `max_frames`. Invalid frames are dropped and counted.
@@ -50,15 +60,32 @@ class Transport {
 
   const TransportStats& stats() const { return stats_; }
   const std::string& last_invalid_reason() const { return last_invalid_; }
+  // What was turned away, by reason; the node adds the reasons it checks itself.
+  Rejections& rejections() { return rejections_; }
+  const Rejections& rejections() const { return rejections_; }
+  // Security events worth one log line each (the first refusal of each unknown key, the first
+  // plaintext/CURVE mismatch per endpoint), taken since the last call.
+  std::vector<std::string> TakeSecurityNotes() { return std::move(notes_); }
 
  private:
-  Transport(NodeId self) : self_(self), router_(context_, zmq::socket_type::router) {}
-  bool Accept(const std::string& routing_id, std::string_view frame, Inbound* in);
+  Transport(NodeId self, Security security)
+      : self_(self), security_(std::move(security)), router_(context_, zmq::socket_type::router) {}
+  Status Open(const ClusterSpec& spec);
+  bool Accept(const std::string& routing_id, const zmq::message_t& body, Inbound* in);
+  void Reject(uint64_t* counter, std::string reason);
+  void ServeGate();
 
   NodeId self_;
+  Security security_;
   zmq::context_t context_;
+  Rejections rejections_;
+  std::vector<std::string> notes_;
+  // Sockets after the context: they close before it is destroyed.
+  std::unique_ptr<ZapHandler> zap_;  // Secure only; bound before the ROUTER.
   zmq::socket_t router_;
   std::map<NodeId, zmq::socket_t> peers_;
+  std::vector<std::unique_ptr<HandshakeMonitor>> monitors_;
+  std::vector<zmq::pollitem_t> poll_items_;  // The ROUTER first, then the gate's sockets.
   TransportStats stats_;
   std::string last_invalid_;
 };

@@ -261,7 +261,9 @@ std::string NodeMetrics::Render() const {
           "Frames dropped: bad framing, failed verification, or a spoofed sender.",
           frames_invalid_);
   counter("synod_messages_rejected_total",
-          "Peer messages dropped because the sender is not a member.", rejected_not_member);
+          "Peer messages dropped by the screen (sender not a member, bad ballot, slot, batch or "
+          "chunk order; per reason in synod status).",
+          rejected_not_member);
   counter("synod_sends_dropped_total", "Messages not sent: peer queue full or not connected.",
           sends_dropped_);
   gauge("synod_rocksdb_disk_bytes",

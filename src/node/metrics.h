@@ -80,7 +80,7 @@ class NodeMetrics {
   std::atomic<uint64_t> snapshot_fetches_failed{0};
   std::atomic<uint64_t> snapshot_installs{0};
   std::atomic<uint64_t> backups_taken{0};
-  std::atomic<uint64_t> rejected_not_member{0};  // Peer frames from a node not in the cluster.
+  std::atomic<uint64_t> rejected_not_member{0};  // Peer messages the screen dropped (net/screen.h).
 
   // --- Any thread ---
   std::string Render() const;

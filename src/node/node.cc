@@ -6,6 +6,7 @@
 #include <random>
 
 #include "ledger/results.h"
+#include "net/screen.h"
 #include "paxos/hash.h"
 #include "paxos/limits.h"
 
@@ -110,7 +111,7 @@ Status Node::Recover() {
   config.incarnation = store_->meta().incarnation;
   core_ = std::make_unique<Core>(config, std::move(r));
   role_ = core_->role();  // Log only changes from here on.
-  auto transport = net::Transport::Start(options_.id, options_.cluster);
+  auto transport = net::Transport::Start(options_.id, options_.cluster, options_.security);
   if (!transport.ok()) return transport.status();
   transport_ = std::move(transport.value());
   Ready ready;
@@ -281,7 +282,16 @@ bool Node::Intercept(const net::Transport::Inbound& in, Ready* ready) {
     return true;
   }
   if (e.from == kClientEndpoint) return false;
-  if (options_.cluster.Find(e.from) == nullptr) {  // Not a member: dropped.
+  // A peer's message must make sense in this cluster; if not, it is counted and dropped.
+  net::ScreenContext screen{&members_, core_->replica().slot_next() - 1};
+  std::string why;
+  if (!net::Screen(e, screen, &transport_->rejections(), &why)) {
+    if (noted_screen_.First(why.substr(0, why.find(' ')))) {
+      spdlog::warn(
+          "node {}: dropped a message from node {}: {} (reported once per kind; counts "
+          "in `synod status`)",
+          options_.id, e.from, why);
+    }
     metrics_->rejected_not_member.fetch_add(1, std::memory_order_relaxed);
     return true;
   }
@@ -339,14 +349,21 @@ void Node::RetryFetch() {
 }
 
 void Node::OnChunk(NodeId from, const SnapshotChunkMsg& c, Ready* ready) {
-  if (!fetch_ || from != fetch_->from || c.slot != fetch_->welcome.snapshot.slot) return;
+  if (!fetch_ || from != fetch_->from || c.slot != fetch_->welcome.snapshot.slot) {
+    ++transport_->rejections().chunk_out_of_sequence;  // Unasked for, or a late answer.
+    return;
+  }
   if (c.total != fetch_->welcome.snapshot_bytes) {
     spdlog::warn("node {}: node {} no longer has the snapshot at slot {}", options_.id, from,
                  c.slot);
     fetch_.reset();
     return;
   }
-  if (c.offset != fetch_->data.size() || c.data.empty()) return;  // A duplicate or stale chunk.
+  if (c.offset != fetch_->data.size() || c.data.empty() ||
+      c.data.size() > c.total - fetch_->data.size()) {
+    ++transport_->rejections().chunk_out_of_sequence;  // A duplicate, stale or overlong chunk.
+    return;
+  }
   fetch_->data += c.data;
   fetch_->retries = 0;
   if (fetch_->data.size() < c.total) return RequestChunk();
@@ -417,6 +434,9 @@ StatusReportMsg Node::Report(bool check) {
   r.snapshot_slot = replica.snapshot().slot;
   r.state_hash = app_->StateHash();
   r.members = options_.cluster.Ids();
+  for (const auto& [name, count] : transport_->rejections().Items()) {
+    r.rejected.emplace_back(name, count);
+  }
   if (check) {
     ledger::InvariantReport report = app_->CheckInvariants();
     r.checked = true;
@@ -443,8 +463,12 @@ void Node::PublishMetrics() {
   metrics_->UpdateFromLoop(v);
 }
 
-// At most one line per kInvalidReportMs about frames the transport dropped.
+// At most one line per kInvalidReportMs about frames the transport dropped; security notes
+// (the transport already keeps to one per key or endpoint) as they come.
 void Node::ReportInvalidFrames() {
+  for (const std::string& note : transport_->TakeSecurityNotes()) {
+    spdlog::warn("node {}: {}", options_.id, note);
+  }
   const uint64_t invalid = transport_->stats().frames_invalid;
   if (invalid == invalid_reported_ || NowMs() - invalid_report_ms_ < kInvalidReportMs) return;
   spdlog::warn("node {}: dropped {} invalid frame(s); the last: {}", options_.id,

@@ -24,6 +24,7 @@
 #include <utility>
 
 #include "net/cluster_spec.h"
+#include "net/security.h"
 #include "net/transport.h"
 #include "node/backup_source.h"
 #include "node/ledger_app.h"
@@ -47,6 +48,7 @@ struct NodeOptions {
   // client's write with "ok" as soon as it arrives, before it is decided or persisted. Exists
   // to show that the fault suite (tests/integration/faults) catches such a node.
   bool testing_early_ack = false;
+  net::Security security;  // CURVE keys, or plaintext (curve == false).
 };
 
 // The cluster id a data dir is bound to when none is given: a hash of the canonical spec.
@@ -114,6 +116,8 @@ class Node {
   // Snapshots announced in our Welcomes, kept while peers may still fetch them (the core may
   // move on to a newer one meanwhile). At most kServedSnapshotsMax.
   std::map<Slot, std::shared_ptr<const std::string>> served_;
+  std::vector<NodeId> members_ = options_.cluster.Ids();  // For the screen (net/screen.h).
+  net::NoteOnce noted_screen_;                            // Screen reasons already logged.
   Core::Role role_ = Core::Role::kLearner;
   NodeId leader_ = 0;
   bool rejoining_logged_ = false;  // As last logged (see LogMembership).

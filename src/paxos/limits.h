@@ -21,6 +21,9 @@ inline constexpr size_t kSessionResultsMax = 4096;          // Remembered result
 inline constexpr size_t kResultBytesMax = 96 * 1024;        // One command's result.
 inline constexpr size_t kFrameBytesMax = 16 * 1024 * 1024;  // One wire frame.
 inline constexpr size_t kSnapshotChunkBytes = 1024 * 1024;  // One SnapshotChunk's data.
+// How far past a node's decided slot a peer's message may name a slot: 2^48 slots is 89 years
+// at 100,000 slots/s, so no honest peer gets there, and slot + window never overflows.
+inline constexpr uint64_t kSlotsAheadMax = uint64_t{1} << 48;
 
 static_assert(kCommandsPerBatchMax * 16 < kBatchBytesMax);
 static_assert(kPayloadBytesMax <= kBatchBytesMax);

@@ -95,6 +95,7 @@ struct StatusReportMsg {
   bool invariants_ok = false;
   std::string ledgers_json;
   std::vector<std::string> violations;
+  std::vector<std::pair<std::string, uint64_t>> rejected;  // Per reason (net/gate.h).
 };
 
 // Snapshot transfer between drivers, in bounded chunks (the core never sees these).

@@ -38,9 +38,9 @@ TEST(Backup, TakenUnderLoadRestoresIntoANewClusterWithTheSameStateHash) {
   ASSERT_NE(source.WaitForLeader(20000), 0u) << source.DescribeStatus();
   CliResult load;
   std::thread loader([&] {
-    load = RunSynod({"load", "--cluster", source.spec(), "--duration", "5", "--accounts", "200",
-                     "--clients", "4", "--batch", "100", "--json"},
-                    60000);
+    load = source.Cli({"load", "--duration", "5", "--accounts", "200", "--clients", "4", "--batch",
+                       "100", "--json"},
+                      60000);
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   // Acknowledged before the backup begins: must be in it.

@@ -221,8 +221,17 @@ TestCluster::TestCluster(ClusterOptions options)
         (i ? "," : "") + std::to_string(i + 1) + "=" + host + ":" + std::to_string(ports_.port(i));
   }
   spec_ = net::ClusterSpec::Parse(spec_text_).value();
+  if (!options_.insecure) {
+    std::vector<std::string> names = {"client"};
+    for (NodeId id : spec_.Ids()) names.push_back(net::NodeKeyName(id));
+    SYNOD_CHECK(net::EnsureKeyPairs(KeyDir(), names).ok());
+    auto security = net::LoadSecurity(false, KeyDir() + "/client.key", KeyDir());
+    SYNOD_CHECK(security.ok());
+    client_security_ = std::move(security.value());
+  }
   client::ClientOptions co;
   co.cluster = spec_;
+  co.security = client_security_;
   status_client_ = std::move(client::Client::Connect(co).value());
 }
 
@@ -270,7 +279,26 @@ void TestCluster::StartAll() {
   for (NodeId id : ids()) Start(id);
 }
 
-void TestCluster::Start(NodeId id) {
+// A node that runs as its own uid cannot read the shared key dir (0700, ours): it gets a copy
+// of its secret key and the public keys in its own dir.
+std::string TestCluster::NodeKeyDir(NodeId id) const {
+  if (options_.uid_base == 0) return KeyDir();
+  return dir_ + "/n" + std::to_string(id) + "/keys";
+}
+
+std::vector<std::string> TestCluster::NodeSecurityArgs(NodeId id) const {
+  if (options_.insecure) return {"--insecure"};
+  return {"--key", NodeKeyDir(id) + "/" + net::NodeKeyName(id) + ".key", "--trust", NodeKeyDir(id)};
+}
+
+std::vector<std::string> TestCluster::ClientSecurityArgs() const {
+  if (options_.insecure) return {"--insecure"};
+  return {"--key", KeyDir() + "/client.key", "--trust", KeyDir()};
+}
+
+void TestCluster::Start(NodeId id) { StartWith(id, NodeSecurityArgs(id)); }
+
+void TestCluster::StartWith(NodeId id, const std::vector<std::string>& security_args) {
   SYNOD_CHECK(pids_.count(id) == 0);
   fs::create_directories(dir_ + "/n" + std::to_string(id));
   std::vector<std::string> argv_s = {SYNOD_BIN,
@@ -291,12 +319,24 @@ void TestCluster::Start(NodeId id) {
     argv_s.push_back("--metrics-addr");
     argv_s.push_back("127.0.0.1:" + std::to_string(MetricsPort(id)));
   }
+  argv_s.insert(argv_s.end(), security_args.begin(), security_args.end());
   std::vector<std::string> env_s = {"PATH=/usr/bin:/bin", "HOME=" + dir_};
   env_s.insert(env_s.end(), options_.env.begin(), options_.env.end());
   const unsigned uid = options_.uid_base == 0 ? 0 : options_.uid_base + id;
   if (uid != 0) {
     SYNOD_CHECK(::chmod(dir_.c_str(), 0711) == 0);  // Others may pass through, not list.
     fs::create_directories(DataDir(id));
+    if (!options_.insecure) {
+      fs::create_directories(NodeKeyDir(id));
+      fs::permissions(NodeKeyDir(id), fs::perms::owner_all, fs::perm_options::replace);
+      for (const auto& e : fs::directory_iterator(KeyDir())) {
+        const std::string name = e.path().filename().string();
+        if (e.path().extension() == ".pub" || name == net::NodeKeyName(id) + ".key") {
+          fs::copy_file(e.path(), NodeKeyDir(id) + "/" + name,
+                        fs::copy_options::overwrite_existing);
+        }
+      }
+    }
     for (const auto& e : fs::recursive_directory_iterator(dir_ + "/n" + std::to_string(id))) {
       SYNOD_CHECK(::chown(e.path().c_str(), uid, uid) == 0);
     }
@@ -437,12 +477,14 @@ std::unique_ptr<client::Client> TestCluster::NewClient(int timeout_ms, int retry
   co.cluster = ids.empty() ? spec_ : net::ClusterSpec::Parse(SpecOf(ids)).value();
   co.timeout_ms = timeout_ms;
   co.retry_ms = retry_ms;
+  co.security = client_security_;
   return std::move(client::Client::Connect(co).value());
 }
 
 CliResult TestCluster::Cli(std::vector<std::string> args, int kill_after_ms) {
   args.push_back("--cluster");
   args.push_back(spec_text_);
+  for (const std::string& a : ClientSecurityArgs()) args.push_back(a);
   return RunSynod(args, kill_after_ms);
 }
 

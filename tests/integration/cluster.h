@@ -11,6 +11,10 @@
 // PR_SET_PDEATHSIG = SIGKILL, so a test process that dies (ctest timeout) takes its nodes along.
 // On failure the destructor prints the tail of every node's log.
 //
+// Secure by default: the constructor makes CURVE keys for every node and for one client in
+// dir()/keys (net/security.h), starts nodes with --key/--trust, and gives its clients and CLI
+// runs the client key; ClusterOptions::insecure runs everything with --insecure instead.
+//
 // Not thread-safe; one per test.
 #pragma once
 
@@ -27,6 +31,7 @@
 
 #include "client/client.h"
 #include "net/cluster_spec.h"
+#include "net/security.h"
 #include "paxos/message.h"
 
 namespace synod::integration {
@@ -71,7 +76,8 @@ struct ClusterOptions {
   int tick_ms = 5;
   uint64_t snapshot_every = 2000;
   std::string log_level = "info";
-  bool metrics = false;  // Each node also serves /metrics (--metrics-addr) on a leased port.
+  bool metrics = false;   // Each node also serves /metrics (--metrics-addr) on a leased port.
+  bool insecure = false;  // Plaintext everywhere (--insecure) instead of CURVE.
   // NAME=VALUE entries added to every node's environment (e.g. SYNOD_TEST_PLANT).
   std::vector<std::string> env;
   // 0: every node listens on 127.0.0.1. Else node i on 127.0.0.(host_base + i), for tests
@@ -102,6 +108,16 @@ class TestCluster {
 
   void StartAll();
   void Start(NodeId id);
+  // Starts node `id` with `security_args` in place of its usual --key/--trust (or --insecure).
+  void StartWith(NodeId id, const std::vector<std::string>& security_args);
+  // The key dir: node-<id>.key/.pub and client.key/.pub (empty when insecure).
+  std::string KeyDir() const { return options_.insecure ? "" : dir_ + "/keys"; }
+  // The key dir node `id` reads (its own copy when it runs as its own uid).
+  std::string NodeKeyDir(NodeId id) const;
+  // The security flags of node `id`, and of a client (for RunSynod).
+  std::vector<std::string> NodeSecurityArgs(NodeId id) const;
+  std::vector<std::string> ClientSecurityArgs() const;
+  const net::Security& client_security() const { return client_security_; }
   // Sends `signal` and reaps the process (SIGTERM: waits up to 10 s, then SIGKILL).
   void Kill(NodeId id, int signal = SIGKILL);
   void Stop(NodeId id) { Kill(id, SIGTERM); }
@@ -122,7 +138,8 @@ class TestCluster {
   // A client library session with this cluster (or with `ids` only).
   std::unique_ptr<client::Client> NewClient(int timeout_ms = 10000, int retry_ms = 300,
                                             std::vector<NodeId> ids = {});
-  // `synod ARGS --cluster SPEC` (the spec of this cluster), killed after `kill_after_ms`.
+  // `synod ARGS --cluster SPEC` (the spec of this cluster) with the client's security flags,
+  // killed after `kill_after_ms`.
   CliResult Cli(std::vector<std::string> args, int kill_after_ms = 60000);
 
  private:
@@ -134,6 +151,7 @@ class TestCluster {
   net::ClusterSpec spec_;
   std::string spec_text_;
   std::map<NodeId, pid_t> pids_;
+  net::Security client_security_;
   std::unique_ptr<client::Client> status_client_;
 };
 

@@ -2,7 +2,8 @@
 // messages (well-formed frames from a non-member, for a client, claiming another sender)
 // sent to every node's port with raw ZeroMQ DEALER sockets leave the cluster serving correct
 // answers: every node keeps running and answering, writes are acknowledged and read back, and
-// the replicas agree on the state hash.
+// the replicas agree on the state hash. The sockets hold the cluster's client key (an insider
+// with a trusted key); strangers without one are in security_test.cc.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -29,9 +30,10 @@ class HostileFrames : public ::testing::Test {
     ExpectHealthy("before any hostile frame");
   }
 
-  // A DEALER connected to `id`'s port; `routing_id` empty: ZeroMQ picks one.
+  // A DEALER with the client key connected to `id`'s port; `routing_id` empty: ZeroMQ picks.
   zmq::socket_t Connect(NodeId id, const std::string& routing_id = "") {
     zmq::socket_t s(context_, zmq::socket_type::dealer);
+    SYNOD_CHECK(net::ConfigureClient(s, cluster_.client_security(), id).ok());
     s.set(zmq::sockopt::linger, 2000);  // Let queued frames leave before close.
     s.set(zmq::sockopt::sndhwm, 0);
     if (!routing_id.empty()) s.set(zmq::sockopt::routing_id, routing_id);

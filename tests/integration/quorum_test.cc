@@ -30,9 +30,11 @@ void ExpectMinorityRefusesWrites(TestCluster& cluster, const std::vector<NodeId>
   auto r = client->Execute(ledger::EncodeKvPut("minority", "lost"));
   EXPECT_FALSE(r.ok()) << "a minority acknowledged a write\n" << cluster.DescribeStatus(alive);
 
-  CliResult cli = RunSynod({"kv", "put", "minority-cli", "lost", "--json", "--cluster",
-                            cluster.SpecOf(alive), "--timeout-ms", "2000"},
-                           20000);
+  std::vector<std::string> args = {"kv",     "put",       "minority-cli",        "lost",
+                                   "--json", "--cluster", cluster.SpecOf(alive), "--timeout-ms",
+                                   "2000"};
+  for (const std::string& a : cluster.ClientSecurityArgs()) args.push_back(a);
+  CliResult cli = RunSynod(args, 20000);
   EXPECT_EQ(cli.exit_code, kFailure) << cli.Describe();
   EXPECT_FALSE(Acknowledged(cli)) << cli.Describe();
   EXPECT_LT(cli.seconds, 5.0) << cli.Describe();

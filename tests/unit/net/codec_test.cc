@@ -58,7 +58,8 @@ std::vector<Body> EveryMessage() {
                       true,
                       false,
                       "[]",
-                      {"ledger 1 unbalanced"}},
+                      {"ledger 1 unbalanced"},
+                      {{"unknown_keys", 3}, {"sender_mismatch", 1}}},
   };
 }
 
