@@ -131,7 +131,7 @@ TEST(Metrics, CountersMoveUnderLoadAndSurvivorsCountTheLeaderChange) {
   const std::string spec = "1=127.0.0.1:" + std::to_string(other.port(0));
   const std::string taken = "127.0.0.1:" + std::to_string(cluster.MetricsPort(survivors[0]));
   CliResult r = RunSynod({"node", "--id", "1", "--cluster", spec, "--data",
-                          cluster.dir() + "/taken", "--metrics-addr", taken},
+                          cluster.dir() + "/taken", "--metrics-addr", taken, "--insecure"},
                          20000);
   EXPECT_EQ(r.exit_code, 1) << r.Describe();
   EXPECT_NE(r.err.find("cannot serve metrics on " + taken), std::string::npos) << r.Describe();
@@ -143,8 +143,9 @@ TEST(Metrics, BadMetricsAddrIsUsageErrorNamingTheFlag) {
   const std::string spec = "1=127.0.0.1:" + std::to_string(ports.port(0));
   for (const std::string bad : {"127.0.0.1:99999", "127.0.0.1", "127.0.0.1:0", ":9100", "a b:1"}) {
     const std::string dir = ::testing::TempDir() + "synod-metrics-bad";
-    CliResult r = RunSynod(
-        {"node", "--id", "1", "--cluster", spec, "--data", dir, "--metrics-addr", bad}, 20000);
+    CliResult r = RunSynod({"node", "--id", "1", "--cluster", spec, "--data", dir, "--metrics-addr",
+                            bad, "--insecure"},
+                           20000);
     EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.Describe();
     EXPECT_NE(r.err.find("--metrics-addr"), std::string::npos) << r.Describe();
     EXPECT_FALSE(std::filesystem::exists(dir)) << "nothing may be created for bad usage";

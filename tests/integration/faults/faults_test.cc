@@ -145,9 +145,10 @@ TEST(Faults, PlantedEarlyAckIsCaught) {
 TEST(Faults, UnknownPlantedBugIsRefused) {
   PortLease port(1);
   const std::string dir = ::testing::TempDir() + "synod-plant-refused";
-  CliResult r = RunSynod({"node", "--id", "1", "--cluster",
-                          "1=127.0.0.1:" + std::to_string(port.port(0)), "--data", dir},
-                         10000, {"SYNOD_TEST_PLANT=early-acks"});
+  CliResult r =
+      RunSynod({"node", "--id", "1", "--cluster", "1=127.0.0.1:" + std::to_string(port.port(0)),
+                "--data", dir, "--insecure"},
+               10000, {"SYNOD_TEST_PLANT=early-acks"});
   EXPECT_EQ(r.exit_code, 2) << r.Describe();
   EXPECT_NE(r.err.find("SYNOD_TEST_PLANT=early-acks"), std::string::npos) << r.Describe();
   EXPECT_FALSE(std::filesystem::exists(dir)) << "the refused node created its data dir";
