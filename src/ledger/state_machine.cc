@@ -166,8 +166,10 @@ Result<std::vector<std::string>> StateMachine::ApplyInto(Slot slot, const Batch&
 void StateMachine::ApplyCommand(Slot slot, const Command& command, std::string* result) {
   const auto* data = reinterpret_cast<const uint8_t*>(command.payload.data());
   flatbuffers::Verifier verifier(data, command.payload.size());
+  // A union may name a type and still hold no table (found by tests/fuzz/client_request).
   if (!fb::VerifyLedgerCommandBuffer(verifier) ||
-      fb::GetLedgerCommand(data)->body_type() == fb::CommandBody::NONE) {
+      fb::GetLedgerCommand(data)->body_type() == fb::CommandBody::NONE ||
+      fb::GetLedgerCommand(data)->body() == nullptr) {
     *result = CodeResult(&fbb_, fb::ResultCode::malformed_command);
     return;
   }

@@ -234,6 +234,10 @@ class Converter {
 };
 
 Body Converter::Convert(const w::Envelope* e) {
+  // A union may name a type and still hold no table (found by tests/fuzz/wire_message).
+  if (e->body_type() != w::Body::NONE && e->body() == nullptr) {
+    return Fail(std::string("empty ") + w::EnumNameBody(e->body_type()) + " body"), Body{};
+  }
   switch (e->body_type()) {
     case w::Body::Join:
       return JoinMsg{e->body_as_Join()->incarnation()};
