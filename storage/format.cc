@@ -6,6 +6,7 @@
 
 #include "paxos/check.h"
 #include "paxos/limits.h"
+#include "paxos/struct_vector.h"
 #include "schemas/storage_generated.h"
 
 namespace synod::storage {
@@ -211,6 +212,9 @@ Result<Membership> DecodeJoined(std::string_view value) {
   Membership out;
   out.rejoining = record->rejoining();
   out.vote_floor = record->vote_floor();
+  if (!StructsAligned(record->genesis())) {
+    return Status::Corruption("joined record: genesis members misaligned");
+  }
   if (record->genesis() != nullptr) {
     if (record->genesis()->size() > limits::kNodesMax) {
       return Status::Corruption("joined record: genesis of " +

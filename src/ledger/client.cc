@@ -2,6 +2,7 @@
 
 #include "flatbuffers/flatbuffers.h"
 #include "ledger/results.h"
+#include "paxos/struct_vector.h"
 
 namespace synod::ledger {
 namespace {
@@ -131,6 +132,9 @@ Result<DecodedResult> DecodeResult(std::string_view bytes) {
     return Status::Corruption("ledger result fails verification");
   }
   const auto* r = flatbuffers::GetRoot<fb::CommandResult>(data);
+  if (!StructsAligned(r->accounts()) || !StructsAligned(r->transfers())) {
+    return Status::Corruption("ledger result: records misaligned");
+  }
   DecodedResult out;
   out.code = r->code();
   out.version = r->version();

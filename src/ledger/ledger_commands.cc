@@ -5,6 +5,7 @@
 #include "ledger/ledger_limits.h"
 #include "ledger/results.h"
 #include "ledger/state_machine.h"
+#include "paxos/struct_vector.h"
 
 namespace synod::ledger {
 namespace {
@@ -29,6 +30,7 @@ bool Matches(Id128 event_value, Id128 stored) { return event_value == 0 || event
 
 std::string StateMachine::CreateAccounts(const void* command) {
   const auto* events = static_cast<const fb::CreateAccounts*>(command)->accounts();
+  if (!StructsAligned(events)) return CodeResult(&fbb_, RC::malformed_command);
   if (events == nullptr || events->size() == 0 || events->size() > limits::kEventsPerCommandMax) {
     return CodeResult(&fbb_, RC::too_many_events);
   }
@@ -128,6 +130,7 @@ void StateMachine::EndChain(bool rollback) {
 
 std::string StateMachine::CreateTransfers(const void* command) {
   const auto* events = static_cast<const fb::CreateTransfers*>(command)->transfers();
+  if (!StructsAligned(events)) return CodeResult(&fbb_, RC::malformed_command);
   if (events == nullptr || events->size() == 0 || events->size() > limits::kEventsPerCommandMax) {
     return CodeResult(&fbb_, RC::too_many_events);
   }
@@ -386,6 +389,7 @@ void StateMachine::ExpirePending() {
 
 std::string StateMachine::LookupAccounts(const void* command) {
   const auto* ids = static_cast<const fb::LookupAccounts*>(command)->ids();
+  if (!StructsAligned(ids)) return CodeResult(&fbb_, RC::malformed_command);
   if (ids == nullptr || ids->size() == 0 || ids->size() > limits::kLookupIdsMax) {
     return CodeResult(&fbb_, RC::too_many_events);
   }
@@ -417,6 +421,7 @@ void StateMachine::AddTransferRecord(const Transfer& t, std::vector<fb::Transfer
 
 std::string StateMachine::LookupTransfers(const void* command) {
   const auto* ids = static_cast<const fb::LookupTransfers*>(command)->ids();
+  if (!StructsAligned(ids)) return CodeResult(&fbb_, RC::malformed_command);
   if (ids == nullptr || ids->size() == 0 || ids->size() > limits::kLookupIdsMax) {
     return CodeResult(&fbb_, RC::too_many_events);
   }

@@ -1,6 +1,7 @@
 #include "net/codec.h"
 
 #include "paxos/limits.h"
+#include "paxos/struct_vector.h"
 #include "schemas/wire_generated.h"
 
 namespace synod::net {
@@ -249,7 +250,9 @@ Body Converter::Convert(const w::Envelope* e) {
         snap.data = std::make_shared<const std::string>(Convert(m->snapshot()));
       }
       WelcomeMsg out{snap, Convert(m->decisions()), m->snapshot_bytes(), {}};
-      if (m->genesis() && m->genesis()->size() > limits::kNodesMax) {
+      if (!StructsAligned(m->genesis())) {
+        Fail("genesis members misaligned");
+      } else if (m->genesis() && m->genesis()->size() > limits::kNodesMax) {
         Fail("genesis of " + std::to_string(m->genesis()->size()) + " members exceeds " +
              std::to_string(limits::kNodesMax));
       } else if (m->genesis()) {

@@ -47,24 +47,21 @@ void Leader::Adopt(uint64_t tick, Ready* ready) {
   state_ = State::kActive;
   next_slot_ = top;
   last_timestamp_ns_ = std::max(last_timestamp_ns_, replica_->last_timestamp_ns());
+  adopt_timestamp_ns_ = last_timestamp_ns_;
+  adopt_next_ = floor;
+  adopt_top_ = top;
+  adopt_values_.clear();
   if (scout_->rejoin()) {
     rejoin_top_ = top;
     rejoin_ballot_ = ballot_;
   }
-  const auto& pvalues = scout_->pvalues();
-  for (Slot slot = floor; slot < top; ++slot) {
-    if (replica_->IsDecided(slot)) continue;
-    auto it = pvalues.find(slot);
-    BatchRef batch;
-    if (it != pvalues.end() && config_.planted_bug != PlantedBug::kLeaderIgnoresPromises) {
-      batch = it->second.batch;
-    } else {
-      auto noop = std::make_shared<Batch>();
-      noop->timestamp_ns = last_timestamp_ns_;
-      batch = std::move(noop);
+  for (const auto& [slot, pv] : scout_->pvalues()) {
+    if (slot < floor) continue;
+    // New batches go above every re-proposed one in cluster time too.
+    last_timestamp_ns_ = std::max(last_timestamp_ns_, pv.batch->timestamp_ns);
+    if (config_.planted_bug != PlantedBug::kLeaderIgnoresPromises) {
+      adopt_values_.emplace(slot, pv.batch);
     }
-    last_timestamp_ns_ = std::max(last_timestamp_ns_, batch->timestamp_ns);
-    Launch(slot, std::move(batch), ready);
   }
   scout_.reset();
   last_retransmit_tick_ = tick;
@@ -117,6 +114,8 @@ void Leader::StepDown(const Ballot& by, uint64_t tick) {
   transfer_to_ = 0;
   scout_.reset();
   commanders_.clear();
+  adopt_values_.clear();
+  adopt_next_ = adopt_top_ = 0;
   queue_.clear();
   queued_ids_.clear();
   backoff_until_tick_ = tick + prng_->Range(config_.backoff_min_ticks, config_.backoff_max_ticks);
@@ -125,6 +124,24 @@ void Leader::StepDown(const Ballot& by, uint64_t tick) {
 // Packs everything queued into new slots while the window has room: one slot per flush, so
 // batches grow while slots are in flight and shrink when idle.
 void Leader::Flush(Ready* ready) {
+  // First what adoption found in use, in slot order: the pvalue, else a no-op in a hole.
+  while (state_ == State::kActive && commanders_.size() < config_.window &&
+         adopt_next_ < adopt_top_) {
+    const Slot slot = adopt_next_++;
+    if (replica_->IsDecided(slot)) continue;
+    BatchRef batch;
+    if (auto it = adopt_values_.find(slot); it != adopt_values_.end()) {
+      batch = std::move(it->second);
+      adopt_values_.erase(it);
+    } else {
+      auto noop = std::make_shared<Batch>();
+      noop->timestamp_ns = adopt_timestamp_ns_;
+      batch = std::move(noop);
+    }
+    adopt_timestamp_ns_ = std::max(adopt_timestamp_ns_, batch->timestamp_ns);
+    Launch(slot, std::move(batch), ready);
+  }
+  if (adopt_next_ < adopt_top_) return;  // New batches wait until that range is proposed.
   while (state_ == State::kActive && transfer_to_ == 0 && commanders_.size() < config_.window &&
          !queue_.empty()) {
     auto batch = std::make_shared<Batch>();

@@ -24,8 +24,11 @@
 //
 // Owned by one Core; single-threaded. Reads its node's Replica (const) for the decided prefix.
 // Invariant: scout_ is set exactly while scouting; commanders_ is empty unless active.
-// Invariant: every commander's slot < next_slot_; commanders_.size() <= window unless filling
-// holes right after adoption.
+// Invariant: every commander's slot < next_slot_; commanders_.size() <= window.
+// Invariant: adopt_next_ <= adopt_top_ == next_slot_ while slots found at adoption remain to be
+// proposed; Flush proposes them (their pvalue, else a no-op) in slot order before any new
+// batch, a window at a time, so a huge range (a hostile Promise naming a far slot; found by the
+// wire fuzzer) costs no more memory than a window.
 #pragma once
 
 #include <deque>
@@ -107,7 +110,11 @@ class Leader {
   std::unique_ptr<Scout> scout_;
   std::map<Slot, Commander> commanders_;
   Slot next_slot_ = 1;
-  NodeId transfer_to_ = 0;  // Handing over to this member (0: no transfer).
+  Slot adopt_next_ = 0;                    // Next slot of [floor, top) found at adoption.
+  Slot adopt_top_ = 0;                     // top at adoption.
+  uint64_t adopt_timestamp_ns_ = 0;        // Running batch timestamp over that range.
+  std::map<Slot, BatchRef> adopt_values_;  // Its pvalues not proposed yet.
+  NodeId transfer_to_ = 0;                 // Handing over to this member (0: no transfer).
   uint64_t transfer_tick_ = 0;
   bool take_over_sent_ = false;
   Slot rejoin_top_ = 0;
