@@ -22,7 +22,7 @@ Seed::Seed(const CoreConfig& config) : config_(config) {
 bool Seed::OnJoin(NodeId from, uint64_t incarnation) {
   const auto& m = config_.members;
   if (std::find(m.begin(), m.end(), from) != m.end()) joined_[from] = incarnation;
-  return joined_.size() == m.size();
+  return complete();
 }
 
 std::vector<GenesisMember> Seed::Genesis() const {

@@ -43,6 +43,7 @@ class Seed {
   explicit Seed(const CoreConfig& config);
   // Records a Join; returns true once every member has joined (the cluster may form).
   bool OnJoin(NodeId from, uint64_t incarnation);
+  bool complete() const { return joined_.size() == config_.members.size(); }
   const std::map<NodeId, uint64_t>& joined() const { return joined_; }
   std::vector<GenesisMember> Genesis() const;
 

@@ -50,6 +50,7 @@ Core::Core(CoreConfig config, RecoveredState recovered)
 
 void Core::Start(Ready* ready) {
   if (joined_) replica_->Start(ready);
+  if (seed_ && seed_->complete()) Form(ready);  // A one-node cluster: nobody else to ask.
 }
 
 Core::Role Core::role() const {
@@ -152,8 +153,11 @@ void Core::OnJoin(NodeId from, const JoinMsg& msg, Ready* ready) {
     ready->messages.push_back({config_.self, from, std::move(welcome)});
     return;
   }
-  if (!seed_ || !seed_->OnJoin(from, msg.incarnation)) return;
-  // Every member asked to join a cluster that does not exist yet: form it, empty.
+  if (seed_ && seed_->OnJoin(from, msg.incarnation)) Form(ready);
+}
+
+// Every member asked to join a cluster that does not exist yet: form it, empty.
+void Core::Form(Ready* ready) {
   membership_.genesis = seed_->Genesis();
   BecomeMember(ready);
   WelcomeMsg welcome = replica_->MakeWelcome(1);

@@ -102,6 +102,7 @@ class Core {
   void OnInvoke(const InvokeMsg& msg, Ready* ready);
   void OnDecision(const DecisionMsg& msg, Ready* ready);
   void BecomeMember(Ready* ready);
+  void Form(Ready* ready);
   void PersistMembership(Ready* ready);
   void RecoverVote(Ready* ready);
   bool IsMember(NodeId id) const;

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "test_util.h"
 
 namespace synod {
@@ -81,6 +83,16 @@ TEST(Core, SeedFormsTheClusterOnlyOnceEveryMemberJoined) {
   EXPECT_EQ(welcomes[0].second.genesis, genesis);
 }
 
+TEST(Core, FreshSingleNodeClusterFormsAtStart) {
+  // Nobody else can ask to join: the Seed alone is every member (found by hand on a real node).
+  Core seed(Config(1, {1}), RecoveredState{});
+  Ready ready;
+  seed.Start(&ready);
+  EXPECT_TRUE(seed.joined());
+  EXPECT_EQ(Persisted(ready, DurableWrite::Kind::kJoined), 1u);
+  EXPECT_TRUE(Sent<WelcomeMsg>(ready).empty());
+}
+
 TEST(Core, OnlyTheLowestIdSeeds) {
   Core other(Config(2, {1, 2, 3}), RecoveredState{});
   Ready ready;
@@ -128,6 +140,24 @@ TEST(Leader, AdoptedLeaderReproposesAcceptedValuesAndFillsHolesWithNoops) {
   EXPECT_TRUE(proposed[2]->IsNoop());
   EXPECT_EQ(proposed[3], value);
   EXPECT_FALSE(Sent<ActiveMsg>(ready).empty());
+}
+
+TEST(Leader, AdoptedRangeIsProposedAWindowAtATime) {
+  // A Promise naming a far slot (a hostile frame the wire fuzzer found) must not make the new
+  // leader create a commander per slot up to it: at most `window` are in flight, in slot order.
+  CoreConfig config = Config(1, {1, 2, 3});
+  config.window = 4;
+  Core core(config, Joined());
+  Ready prepare = TickUntilPrepare(core);
+  Ballot b = Sent<PrepareMsg>(prepare).at(0).second.ballot;
+  Ready ready;
+  core.Step({2, 1, PromiseMsg{b, 0, {PValue{Slot{1} << 40, Ballot{0, 2}, MakeBatch(5, 5)}}}},
+            &ready);
+  ASSERT_EQ(core.role(), Core::Role::kLeader);
+  std::set<Slot> slots;
+  for (auto& [to, a] : Sent<AcceptMsg>(ready)) slots.insert(a.slot);
+  EXPECT_EQ(slots, (std::set<Slot>{1, 2, 3, 4}));
+  EXPECT_EQ(core.leader().in_flight(), 4u);
 }
 
 TEST(Leader, QueuedCommandsShareTheNextSlotWhenTheWindowIsFull) {
