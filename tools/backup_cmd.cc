@@ -91,6 +91,8 @@ Result<node::Backup> Fetch(client::Client& c, NodeId node, Slot min_slot,
 
 int RunBackup(const BackupFlags& f) {
   std::error_code ec;
+  if (f.out.empty()) return Fail(kExitUsage, "--out is empty: name the backup file to write");
+  if (f.out.back() == '/') return Fail(kExitUsage, "--out " + f.out + " names a directory");
   if (fs::exists(f.out, ec)) return Fail(kExitUsage, "--out " + f.out + " already exists");
   const fs::path parent = fs::path(f.out).parent_path();
   if (!parent.empty() && !fs::is_directory(parent, ec)) {
