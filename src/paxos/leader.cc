@@ -127,6 +127,9 @@ void Leader::Flush(Ready* ready) {
   // First what adoption found in use, in slot order: the pvalue, else a no-op in a hole.
   while (state_ == State::kActive && commanders_.size() < config_.window &&
          adopt_next_ < adopt_top_) {
+    // Everything below slot_next is decided (it may have jumped far: a Welcome's snapshot).
+    adopt_next_ = std::max(adopt_next_, replica_->slot_next());
+    if (adopt_next_ >= adopt_top_) break;
     const Slot slot = adopt_next_++;
     if (replica_->IsDecided(slot)) continue;
     BatchRef batch;
