@@ -66,7 +66,10 @@ Account* StateMachine::MutableAccount(Id128 id) {
   auto it = accounts_.find(id);
   std::optional<Account> old;
   if (it != accounts_.end()) old = it->second;
-  if (account_orig_.try_emplace(id, old).second) account_order_.push_back(id);
+  if (touched_.Find(id) == IdIndex::kNone) {
+    touched_.Insert(id);
+    account_orig_.push_back(old);
+  }
   if (in_chain_) account_undo_.emplace_back(id, old);
   if (it == accounts_.end()) {
     it = accounts_.emplace(id, Account{}).first;
@@ -75,25 +78,35 @@ Account* StateMachine::MutableAccount(Id128 id) {
   return &it->second;
 }
 
+// Writes the touched accounts that changed, in key order (sequential memtable inserts).
 void StateMachine::CommitAccounts(TableWriteBatch* batch) {
-  std::sort(account_order_.begin(), account_order_.end());  // Sequential memtable inserts.
-  for (Id128 id : account_order_) {
-    const std::optional<Account>& orig = account_orig_.at(id);
-    const Account* now = FindAccount(id);
-    std::string key = AccountKey(id);
-    std::string old_value = orig ? EncodeAccount(*orig) : std::string();
-    std::string new_value = now ? EncodeAccount(*now) : std::string();
-    if (orig.has_value() == (now != nullptr) && old_value == new_value) continue;
-    if (orig) record_sum_.Remove(Table::kAccounts, key, old_value);
+  std::vector<uint32_t> order(touched_.size());
+  for (uint32_t p = 0; p < order.size(); ++p) order[p] = p;
+  std::sort(order.begin(), order.end(),
+            [&](uint32_t a, uint32_t b) { return touched_.id(a) < touched_.id(b); });
+  char key[kAccountKeyBytes];
+  char old_value[kAccountValueBytes];
+  char new_value[kAccountValueBytes];
+  const std::string_view key_view(key, sizeof key);
+  const std::string_view old_view(old_value, sizeof old_value);
+  const std::string_view new_view(new_value, sizeof new_value);
+  for (uint32_t p : order) {
+    const std::optional<Account>& orig = account_orig_[p];
+    const Account* now = FindAccount(touched_.id(p));
+    if (orig) EncodeAccountTo(*orig, old_value);
+    if (now) EncodeAccountTo(*now, new_value);
+    if (orig.has_value() == (now != nullptr) && (!orig || old_view == new_view)) continue;
+    StoreId(key, touched_.id(p));
+    if (orig) record_sum_.Remove(Table::kAccounts, key_view, old_view);
     if (now) {
-      record_sum_.Add(Table::kAccounts, key, new_value);
-      batch->Put(Table::kAccounts, key, new_value);
+      record_sum_.Add(Table::kAccounts, key_view, new_view);
+      batch->Put(Table::kAccounts, key_view, new_view);
     } else {
-      batch->Delete(Table::kAccounts, key);
+      batch->Delete(Table::kAccounts, key_view);
     }
   }
+  touched_.Clear();
   account_orig_.clear();
-  account_order_.clear();
 }
 
 // ---- Linked chains -------------------------------------------------------------------------
@@ -102,7 +115,6 @@ void StateMachine::BeginChain() {
   SYNOD_CHECK(!in_chain_);
   in_chain_ = true;
   staging_.BeginUndo();
-  chain_index_entries_ = index_entries_.size();
   chain_transfer_seq_ = transfer_seq_;
 }
 
@@ -118,10 +130,7 @@ void StateMachine::EndChain(bool rollback) {
     }
     account_undo_.pop_back();
   }
-  if (rollback) {
-    index_entries_.resize(chain_index_entries_);
-    transfer_seq_ = chain_transfer_seq_;
-  }
+  if (rollback) transfer_seq_ = chain_transfer_seq_;
   account_undo_.clear();
   in_chain_ = false;
 }
@@ -329,18 +338,16 @@ RC StateMachine::PostOrVoid(const fb::TransferEvent& e) {
 // REQUIRES: FindTransfer(t.id) found nothing (so the stored key is known to be absent).
 void StateMachine::InsertTransfer(Transfer t) {
   t.seq = ++transfer_seq_;
-  staging_.Put(Table::kTransfers, TransferKey(t.id), EncodeTransfer(t), /*known_absent=*/true);
-  std::string id_value;
-  PutId(&id_value, t.id);
-  for (Id128 account : {t.debit, t.credit}) {
-    staging_.Put(Table::kAccountTransfers, AccountTransferKey(account, t.seq), id_value, true);
-    index_entries_.push_back({account, t.seq, t.id});
-  }
+  staging_.AddTransfer(t);
 }
 
+// Transfers are immutable: a stored one is never staged, so the tables are read directly.
 std::optional<Transfer> StateMachine::FindTransfer(Id128 id) {
+  if (const Transfer* t = staging_.FindNewTransfer(id)) return *t;
+  char key[kTransferKeyBytes];
+  TransferKeyTo(id, key);
   bool found = false;
-  std::string_view v = staging_.Get(Table::kTransfers, TransferKey(id), &found);
+  std::string_view v = staging_.GetStored(Table::kTransfers, {key, sizeof key}, &found);
   Transfer t;
   if (!found) return std::nullopt;
   SYNOD_CHECK(DecodeTransfer(v, &t));
@@ -437,7 +444,7 @@ std::string StateMachine::LookupTransfers(const void* command) {
   return Finish(&fbb_, b.Finish());
 }
 
-// Most recent first: rows added in this batch (newest at the back of index_entries_), then
+// Most recent first: rows added in this batch (newest at the back of index_entries()), then
 // the stored rows, whose keys hold the inverted sequence number so they sort newest first.
 std::string StateMachine::LookupAccountTransfers(const void* command) {
   const auto* c = static_cast<const fb::LookupAccountTransfers*>(command);
@@ -447,7 +454,8 @@ std::string StateMachine::LookupAccountTransfers(const void* command) {
   if (FindAccount(account) == nullptr) return CodeResult(&fbb_, RC::account_not_found);
   std::vector<Id128> ids;
   bool more = false;
-  for (auto it = index_entries_.rbegin(); it != index_entries_.rend() && !more; ++it) {
+  const auto& added = staging_.index_entries();
+  for (auto it = added.rbegin(); it != added.rend() && !more; ++it) {
     if (it->account != account) continue;
     if (ids.size() == limit)
       more = true;

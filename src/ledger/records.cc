@@ -31,9 +31,22 @@ std::string IdToString(Id128 id) {
   return s;
 }
 
+void StoreU64Le(char* out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(v >> (8 * i));
+}
+
+void StoreU64Be(char* out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(v >> (56 - 8 * i));
+}
+
+void StoreId(char* out, Id128 id) {
+  StoreU64Be(out, uint64_t(id >> 64));
+  StoreU64Be(out + 8, uint64_t(id));
+}
+
 void PutU64Le(std::string* out, uint64_t v) {
   char b[8];
-  for (int i = 0; i < 8; ++i) b[i] = static_cast<char>(v >> (8 * i));
+  StoreU64Le(b, v);
   out->append(b, 8);
 }
 
@@ -45,7 +58,7 @@ uint64_t GetU64Le(const char* p) {
 
 void PutU64Be(std::string* out, uint64_t v) {
   char b[8];
-  for (int i = 0; i < 8; ++i) b[i] = static_cast<char>(v >> (56 - 8 * i));
+  StoreU64Be(b, v);
   out->append(b, 8);
 }
 
@@ -56,8 +69,9 @@ uint64_t GetU64Be(const char* p) {
 }
 
 void PutId(std::string* out, Id128 id) {
-  PutU64Be(out, uint64_t(id >> 64));
-  PutU64Be(out, uint64_t(id));
+  char b[16];
+  StoreId(b, id);
+  out->append(b, 16);
 }
 
 Id128 GetId(const char* p) { return (Id128(GetU64Be(p)) << 64) | GetU64Be(p + 8); }
@@ -75,12 +89,12 @@ bool ParseU64Value(std::string_view bytes, uint64_t* v) {
 }
 
 namespace {
-void PutU32Le(std::string* out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
+void StoreU32Le(char* out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<char>(v >> (8 * i));
 }
-void PutU16Le(std::string* out, uint16_t v) {
-  out->push_back(static_cast<char>(v));
-  out->push_back(static_cast<char>(v >> 8));
+void StoreU16Le(char* out, uint16_t v) {
+  out[0] = static_cast<char>(v);
+  out[1] = static_cast<char>(v >> 8);
 }
 uint32_t GetU32Le(const char* p) {
   uint32_t v = 0;
@@ -103,17 +117,20 @@ std::string AccountKey(Id128 id) {
   return k;
 }
 
+void EncodeAccountTo(const Account& a, char out[kAccountValueBytes]) {
+  StoreU32Le(out, a.ledger);
+  StoreU16Le(out + 4, a.code);
+  StoreU16Le(out + 6, a.flags);
+  StoreU64Le(out + 8, a.debits_posted);
+  StoreU64Le(out + 16, a.credits_posted);
+  StoreU64Le(out + 24, a.debits_pending);
+  StoreU64Le(out + 32, a.credits_pending);
+  StoreU64Le(out + 40, a.timestamp_ns);
+}
+
 std::string EncodeAccount(const Account& a) {
-  std::string v;
-  v.reserve(kAccountValueBytes);
-  PutU32Le(&v, a.ledger);
-  PutU16Le(&v, a.code);
-  PutU16Le(&v, a.flags);
-  PutU64Le(&v, a.debits_posted);
-  PutU64Le(&v, a.credits_posted);
-  PutU64Le(&v, a.debits_pending);
-  PutU64Le(&v, a.credits_pending);
-  PutU64Le(&v, a.timestamp_ns);
+  std::string v(kAccountValueBytes, '\0');
+  EncodeAccountTo(a, v.data());
   return v;
 }
 
@@ -132,7 +149,11 @@ bool DecodeAccount(std::string_view key, std::string_view value, Account* a) {
   return true;
 }
 
-std::string TransferKey(Id128 id) { return PrefixedId('T', id); }
+std::string TransferKey(Id128 id) {
+  std::string k(kTransferKeyBytes, '\0');
+  TransferKeyTo(id, k.data());
+  return k;
+}
 std::string PendingKey(Id128 id) { return PrefixedId('P', id); }
 
 std::string ExpiryKey(uint64_t expires_at_ns, Id128 id) {
@@ -142,30 +163,41 @@ std::string ExpiryKey(uint64_t expires_at_ns, Id128 id) {
   return k;
 }
 
+void TransferKeyTo(Id128 id, char out[kTransferKeyBytes]) {
+  out[0] = 'T';
+  StoreId(out + 1, id);
+}
+
+void AccountTransferKeyTo(Id128 account, uint64_t seq, char out[kAccountTransferKeyBytes]) {
+  StoreId(out, account);
+  StoreU64Be(out + 16, ~seq);
+}
+
 std::string AccountTransferKey(Id128 account, uint64_t seq) {
-  std::string k;
-  k.reserve(24);
-  PutId(&k, account);
-  PutU64Be(&k, ~seq);
+  std::string k(kAccountTransferKeyBytes, '\0');
+  AccountTransferKeyTo(account, seq, k.data());
   return k;
 }
 
 // value := u128be id, debit, credit, pending_id, u64le amount, timeout_ns, timestamp_ns, seq,
 //          u32le ledger, u16le code, u16le flags.
+void EncodeTransferTo(const Transfer& t, char out[kTransferValueBytes]) {
+  StoreId(out, t.id);
+  StoreId(out + 16, t.debit);
+  StoreId(out + 32, t.credit);
+  StoreId(out + 48, t.pending_id);
+  StoreU64Le(out + 64, t.amount);
+  StoreU64Le(out + 72, t.timeout_ns);
+  StoreU64Le(out + 80, t.timestamp_ns);
+  StoreU64Le(out + 88, t.seq);
+  StoreU32Le(out + 96, t.ledger);
+  StoreU16Le(out + 100, t.code);
+  StoreU16Le(out + 102, t.flags);
+}
+
 std::string EncodeTransfer(const Transfer& t) {
-  std::string v;
-  v.reserve(kTransferValueBytes);
-  PutId(&v, t.id);
-  PutId(&v, t.debit);
-  PutId(&v, t.credit);
-  PutId(&v, t.pending_id);
-  PutU64Le(&v, t.amount);
-  PutU64Le(&v, t.timeout_ns);
-  PutU64Le(&v, t.timestamp_ns);
-  PutU64Le(&v, t.seq);
-  PutU32Le(&v, t.ledger);
-  PutU16Le(&v, t.code);
-  PutU16Le(&v, t.flags);
+  std::string v(kTransferValueBytes, '\0');
+  EncodeTransferTo(t, v.data());
   return v;
 }
 

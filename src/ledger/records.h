@@ -99,6 +99,10 @@ inline constexpr std::string_view kMetaSessionParts = "sess_ckpt_parts";
 inline constexpr std::string_view kMetaSessionPartPrefix = "sess_ckpt/";  // + u64be part.
 inline constexpr std::string_view kMetaSessionLogPrefix = "sess_log/";    // + slot, part.
 
+// Fixed-width stores into a caller's buffer (the Put* functions append to a string).
+void StoreU64Le(char* out, uint64_t v);
+void StoreU64Be(char* out, uint64_t v);
+void StoreId(char* out, Id128 id);  // u128be.
 void PutU64Le(std::string* out, uint64_t v);
 uint64_t GetU64Le(const char* p);
 void PutU64Be(std::string* out, uint64_t v);
@@ -109,15 +113,25 @@ std::string U64Value(uint64_t v);
 // Decodes an 8-byte u64le value; false if the size is wrong.
 bool ParseU64Value(std::string_view bytes, uint64_t* v);
 
+// Key and value sizes of the fixed-size records, for the *To encoders that write into a
+// caller's buffer of exactly that size (no allocation on the apply path).
+inline constexpr size_t kAccountKeyBytes = 16;
+inline constexpr size_t kTransferKeyBytes = 17;
+inline constexpr size_t kAccountTransferKeyBytes = 24;
+
 std::string AccountKey(Id128 id);
 std::string EncodeAccount(const Account& a);
+void EncodeAccountTo(const Account& a, char out[kAccountValueBytes]);
 bool DecodeAccount(std::string_view key, std::string_view value, Account* a);
 
 std::string TransferKey(Id128 id);
 std::string PendingKey(Id128 id);
 std::string ExpiryKey(uint64_t expires_at_ns, Id128 id);
 std::string AccountTransferKey(Id128 account, uint64_t seq);
+void TransferKeyTo(Id128 id, char out[kTransferKeyBytes]);
+void AccountTransferKeyTo(Id128 account, uint64_t seq, char out[kAccountTransferKeyBytes]);
 std::string EncodeTransfer(const Transfer& t);
+void EncodeTransferTo(const Transfer& t, char out[kTransferValueBytes]);
 bool DecodeTransfer(std::string_view value, Transfer* t);
 std::string EncodePending(const PendingStatus& p);
 bool DecodePending(std::string_view value, PendingStatus* p);

@@ -39,6 +39,10 @@ std::string_view Staging::Get(Table table, std::string_view key, bool* found) {
     *found = it->second.present;
     return it->second.value;
   }
+  return GetStored(table, key, found);
+}
+
+std::string_view Staging::GetStored(Table table, std::string_view key, bool* found) {
   Status s = tables_->Get(table, key, &scratch_, found);
   if (!s.ok()) {
     if (status_.ok()) status_ = s;
@@ -61,14 +65,33 @@ void Staging::Delete(Table table, std::string_view key) {
   e->value.clear();
 }
 
+void Staging::AddTransfer(const Transfer& t) {
+  SYNOD_CHECK(new_ids_.Insert(t.id) == new_transfers_.size());
+  new_transfers_.push_back(t);
+  index_entries_.push_back({t.debit, t.seq, t.id});
+  index_entries_.push_back({t.credit, t.seq, t.id});
+}
+
+const Transfer* Staging::FindNewTransfer(Id128 id) const {
+  uint32_t p = new_ids_.Find(id);
+  return p == IdIndex::kNone ? nullptr : &new_transfers_[p];
+}
+
 void Staging::BeginUndo() {
   SYNOD_CHECK(!undo_enabled_);
   SYNOD_CHECK(undo_.empty());
   undo_enabled_ = true;
+  undo_transfers_ = new_transfers_.size();
+  undo_index_entries_ = index_entries_.size();
 }
 
 void Staging::EndUndo(bool rollback) {
   SYNOD_CHECK(undo_enabled_);
+  if (rollback) {
+    new_ids_.Truncate(undo_transfers_);
+    new_transfers_.resize(undo_transfers_);
+    index_entries_.resize(undo_index_entries_);
+  }
   while (rollback && !undo_.empty()) {
     Undo& u = undo_.back();
     u.entry->present = u.present;
@@ -79,7 +102,36 @@ void Staging::EndUndo(bool rollback) {
   undo_enabled_ = false;
 }
 
+// New transfers and index rows in key order: 'T' u128be id, and (account, ~seq).
+void Staging::CommitTransfers(TableWriteBatch* batch, RecordSum* sum) {
+  std::vector<uint32_t> order(new_transfers_.size());
+  for (uint32_t p = 0; p < order.size(); ++p) order[p] = p;
+  std::sort(order.begin(), order.end(),
+            [&](uint32_t a, uint32_t b) { return new_transfers_[a].id < new_transfers_[b].id; });
+  char key[kTransferKeyBytes];
+  char value[kTransferValueBytes];
+  for (uint32_t p : order) {
+    TransferKeyTo(new_transfers_[p].id, key);
+    EncodeTransferTo(new_transfers_[p], value);
+    sum->Add(Table::kTransfers, {key, sizeof key}, {value, sizeof value});
+    batch->Put(Table::kTransfers, {key, sizeof key}, {value, sizeof value});
+  }
+  std::sort(index_entries_.begin(), index_entries_.end(),
+            [](const IndexEntry& a, const IndexEntry& b) {
+              return a.account != b.account ? a.account < b.account : a.seq > b.seq;
+            });
+  char row_key[kAccountTransferKeyBytes];
+  char row_value[16];
+  for (const IndexEntry& e : index_entries_) {
+    AccountTransferKeyTo(e.account, e.seq, row_key);
+    StoreId(row_value, e.transfer);
+    sum->Add(Table::kAccountTransfers, {row_key, sizeof row_key}, {row_value, sizeof row_value});
+    batch->Put(Table::kAccountTransfers, {row_key, sizeof row_key}, {row_value, sizeof row_value});
+  }
+}
+
 void Staging::Commit(TableWriteBatch* batch, RecordSum* sum) {
+  CommitTransfers(batch, sum);
   // Key order (deterministic, like first-touch order) makes RocksDB's memtable inserts
   // sequential, which is several times cheaper than inserting at random positions.
   std::sort(order_.begin(), order_.end(),
@@ -101,6 +153,9 @@ void Staging::Commit(TableWriteBatch* batch, RecordSum* sum) {
 }
 
 void Staging::Clear() {
+  new_ids_.Clear();
+  new_transfers_.clear();
+  index_entries_.clear();
   entries_.clear();
   order_.clear();
   undo_.clear();

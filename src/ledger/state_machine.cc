@@ -290,7 +290,6 @@ Status StateMachine::CommitBatch(Slot slot, bool write) {
   CommitAccounts(batch_);
   CommitKv(batch_);
   staging_.Commit(batch_, &record_sum_);
-  index_entries_.clear();
   SYNOD_CHECK(!in_chain_ && account_undo_.empty());
   FlushSessionLog(slot);
   session_log_part_ = 0;

@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "flatbuffers/flatbuffers.h"
+#include "ledger/id_index.h"
 #include "ledger/records.h"
 #include "ledger/staging.h"
 #include "ledger/state_hash.h"
@@ -193,21 +194,14 @@ class StateMachine {
   Staging staging_;
   std::unique_ptr<TableWriteBatch> own_batch_;
   TableWriteBatch* batch_ = nullptr;  // own_batch_ or the caller's (ApplyInto).
-  std::unordered_map<Id128, std::optional<Account>, IdHash> account_orig_;  // First-touch value.
-  std::vector<Id128> account_order_;  // Touched accounts; sorted at commit.
+  IdIndex touched_;                   // Accounts touched in this batch, in first-touch order.
+  std::vector<std::optional<Account>> account_orig_;  // Value at first touch, by touched_ position.
   // Linked chain in progress: values to restore on rollback. Empty unless in_chain_.
   bool in_chain_ = false;
   std::vector<std::pair<Id128, std::optional<Account>>> account_undo_;
-  size_t chain_index_entries_ = 0;
   uint64_t chain_transfer_seq_ = 0;
   std::unordered_map<std::string, std::optional<KvEntry>> kv_orig_;
   std::vector<std::string> kv_order_;
-  struct IndexEntry {
-    Id128 account;
-    uint64_t seq;
-    Id128 transfer;
-  };
-  std::vector<IndexEntry> index_entries_;  // account_transfers rows added in this batch.
   flatbuffers::FlatBufferBuilder fbb_;
 
   friend class SnapshotInstaller;
