@@ -25,10 +25,18 @@ uint32_t IdIndex::Find(Id128 id) const {
 }
 
 uint32_t IdIndex::Insert(Id128 id) {
+  bool inserted = false;
+  uint32_t p = FindOrInsert(id, &inserted);
+  SYNOD_CHECK(inserted);
+  return p;
+}
+
+uint32_t IdIndex::FindOrInsert(Id128 id, bool* inserted) {
   SYNOD_CHECK(ids_.size() < kNone - 1);
   if (2 * (ids_.size() + 1) > slots_.size()) Grow();
   size_t s = Probe(id);
-  SYNOD_CHECK(slots_[s] == 0);  // Not present yet.
+  *inserted = slots_[s] == 0;
+  if (!*inserted) return slots_[s] - 1;
   ids_.push_back(id);
   slots_[s] = uint32_t(ids_.size());
   return uint32_t(ids_.size() - 1);

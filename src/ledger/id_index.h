@@ -29,6 +29,8 @@ class IdIndex {
   uint32_t Find(Id128 id) const;
   // Adds `id` and returns its position (size() before the call). REQUIRES: Find(id) == kNone.
   uint32_t Insert(Id128 id);
+  // Position of `id`, added first if absent (*inserted says which).
+  uint32_t FindOrInsert(Id128 id, bool* inserted);
   // Removes the ids at positions >= n. REQUIRES: n <= size().
   void Truncate(size_t n);
   void Clear() { Truncate(0); }

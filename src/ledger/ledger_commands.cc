@@ -52,7 +52,7 @@ RC StateMachine::CreateAccount(const fb::AccountEvent& e) {
     bool same = a->ledger == e.ledger() && a->code == e.code() && a->flags == e.flags();
     return same ? RC::exists : RC::exists_with_different_fields;
   }
-  Account* a = MutableAccount(id);  // Creates it.
+  Account* a = NewAccount(id);
   a->ledger = e.ledger();
   a->code = e.code();
   a->flags = e.flags();
@@ -60,22 +60,34 @@ RC StateMachine::CreateAccount(const fb::AccountEvent& e) {
   return RC::ok;
 }
 
-// Returns the account, created empty if missing, after saving its old value for rollback and
-// for the hash. Every change to an account goes through here.
-Account* StateMachine::MutableAccount(Id128 id) {
-  auto it = accounts_.find(id);
-  std::optional<Account> old;
-  if (it != accounts_.end()) old = it->second;
-  if (touched_.Find(id) == IdIndex::kNone) {
-    touched_.Insert(id);
-    account_orig_.push_back(old);
-  }
-  if (in_chain_) account_undo_.emplace_back(id, old);
-  if (it == accounts_.end()) {
-    it = accounts_.emplace(id, Account{}).first;
-    it->second.id = id;
-  }
+// Every change to an account goes through SaveAccount first: it keeps the value before the
+// account's first change in the batch (for CommitAccounts and the hash) and, in a linked
+// chain, the value before each change (for rollback). `old` is nullptr for a new account.
+void StateMachine::SaveAccount(Id128 id, const Account* old) {
+  bool inserted = false;
+  touched_.FindOrInsert(id, &inserted);
+  std::optional<Account> value;
+  if (old != nullptr) value = *old;
+  if (inserted) account_orig_.push_back(value);
+  if (in_chain_) account_undo_.emplace_back(id, value);
+}
+
+Account* StateMachine::MutableAccount(Account* a) {
+  SaveAccount(a->id, a);
+  return a;
+}
+
+Account* StateMachine::NewAccount(Id128 id) {
+  SaveAccount(id, nullptr);
+  auto [it, inserted] = accounts_.try_emplace(id);
+  SYNOD_CHECK(inserted);
+  it->second.id = id;
   return &it->second;
+}
+
+Account* StateMachine::FindMutableAccount(Id128 id) {
+  auto it = accounts_.find(id);
+  return it == accounts_.end() ? nullptr : &it->second;
 }
 
 // Writes the touched accounts that changed, in key order (sequential memtable inserts).
@@ -238,15 +250,15 @@ RC StateMachine::CheckBalances(const fb::TransferEvent& e, const Account& dr,
 }
 
 RC StateMachine::CreatePlainOrPending(const fb::TransferEvent& e) {
-  const Account* dr = FindAccount(ToId(e.debit_account_id()));
-  const Account* cr = FindAccount(ToId(e.credit_account_id()));
+  Account* dr = FindMutableAccount(ToId(e.debit_account_id()));
+  Account* cr = FindMutableAccount(ToId(e.credit_account_id()));
   if (dr == nullptr || cr == nullptr) return RC::account_not_found;
   if (dr->ledger != cr->ledger || e.ledger() != dr->ledger) return RC::ledger_mismatch;
   if (RC code = CheckBalances(e, *dr, *cr); code != RC::ok) return code;
   const bool pending = e.flags() & kPending;
   const uint64_t amount = e.amount();
-  Account* debit = MutableAccount(dr->id);
-  Account* credit = MutableAccount(cr->id);
+  Account* debit = MutableAccount(dr);
+  Account* credit = MutableAccount(cr);
   if (pending) {
     debit->debits_pending += amount;
     credit->credits_pending += amount;
@@ -308,16 +320,16 @@ RC StateMachine::PostOrVoid(const fb::TransferEvent& e) {
   PendingStatus status;
   if (RC code = CheckPostOrVoid(e, *p, &amount, &status); code != RC::ok) return code;
   const bool post = e.flags() & kPost;
-  const Account* dr = FindAccount(p->debit);
-  const Account* cr = FindAccount(p->credit);
+  Account* dr = FindMutableAccount(p->debit);
+  Account* cr = FindMutableAccount(p->credit);
   SYNOD_CHECK(dr != nullptr && cr != nullptr);  // Accounts are never deleted.
   SYNOD_CHECK(dr->debits_pending >= p->amount && cr->credits_pending >= p->amount);
   if (post &&
       (AddOverflows(dr->debits_posted, amount) || AddOverflows(cr->credits_posted, amount))) {
     return RC::overflow;
   }
-  Account* debit = MutableAccount(p->debit);
-  Account* credit = MutableAccount(p->credit);
+  Account* debit = MutableAccount(dr);
+  Account* credit = MutableAccount(cr);
   debit->debits_pending -= p->amount;
   credit->credits_pending -= p->amount;
   if (post) {
@@ -382,10 +394,11 @@ void StateMachine::ExpirePending() {
     std::optional<PendingStatus> status = FindPending(id);
     SYNOD_CHECK(p.has_value() && status.has_value());
     SYNOD_CHECK(status->state == fb::PendingState::pending && status->expires_at_ns == at);
-    Account* debit = MutableAccount(p->debit);
-    debit->debits_pending -= p->amount;
-    Account* credit = MutableAccount(p->credit);
-    credit->credits_pending -= p->amount;
+    Account* debit = FindMutableAccount(p->debit);
+    Account* credit = FindMutableAccount(p->credit);
+    SYNOD_CHECK(debit != nullptr && credit != nullptr);  // Accounts are never deleted.
+    MutableAccount(debit)->debits_pending -= p->amount;
+    MutableAccount(credit)->credits_pending -= p->amount;
     status->state = fb::PendingState::expired;
     staging_.Put(Table::kTransfers, PendingKey(id), EncodePending(*status));
     staging_.Delete(Table::kTransfers, ExpiryKey(at, id));

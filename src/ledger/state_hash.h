@@ -7,8 +7,14 @@
 //   result := Mix(h)
 // where Mix is the splitmix64 finalizer (x ^= x>>30; x *= 0xBF58476D1CE4E5B9; x ^= x>>27;
 // x *= 0x94D049BB133111EB; x ^= x>>31).
-// A record (table t, key k, value v) hashes, per lane i in {0, 1}, to
-//   RecordHash_i = Hash64(Hash64(kSeed_i + t, k), v).
+// A record (table t, key k, value v) hashes, per lane i in {0, 1}, to RecordHash_i:
+//   h := Mix((kSeed_i + t) ^ ((len(k) << 32) ^ len(v)))   (lengths in bytes; both < 2^32)
+//   for each 8-byte little-endian word w of k (the last one zero-padded), then each such word
+//   of v: h := Mix(h ^ w)
+//   RecordHash_i := Mix(h)
+// with kSeed_0 = 0x5EED0000A11CE001 and kSeed_1 = 0x5EED0000B0B00002. The lengths make the
+// word sequence name exactly one (k, v). Both lanes are computed in the same pass (format
+// version 2 of this hash; version 1 was Hash64(Hash64(kSeed_i + t, k), v), two passes a lane).
 // RecordSum is the lane-wise sum modulo 2^64 of RecordHash over every record of the kv,
 // accounts, transfers and account_transfers tables: order-independent, so it is maintained
 // incrementally (add a record's hash when it appears, subtract it when it goes) and costs O(1)

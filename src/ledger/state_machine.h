@@ -154,7 +154,10 @@ class StateMachine {
   std::optional<Transfer> FindTransfer(Id128 id);
   std::optional<PendingStatus> FindPending(Id128 id);
   void InsertTransfer(Transfer t);
-  Account* MutableAccount(Id128 id);
+  void SaveAccount(Id128 id, const Account* old);
+  Account* MutableAccount(Account* a);  // SaveAccount(a), then a.
+  Account* NewAccount(Id128 id);        // REQUIRES: no account `id`.
+  Account* FindMutableAccount(Id128 id);
   void CommitAccounts(TableWriteBatch* batch);
   std::string LookupAccounts(const void* command);
   std::string LookupTransfers(const void* command);
