@@ -31,41 +31,16 @@ std::string IdToString(Id128 id) {
   return s;
 }
 
-void StoreU64Le(char* out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(v >> (8 * i));
-}
-
-void StoreU64Be(char* out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(v >> (56 - 8 * i));
-}
-
-void StoreId(char* out, Id128 id) {
-  StoreU64Be(out, uint64_t(id >> 64));
-  StoreU64Be(out + 8, uint64_t(id));
-}
-
 void PutU64Le(std::string* out, uint64_t v) {
   char b[8];
   StoreU64Le(b, v);
   out->append(b, 8);
 }
 
-uint64_t GetU64Le(const char* p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v |= uint64_t(static_cast<unsigned char>(p[i])) << (8 * i);
-  return v;
-}
-
 void PutU64Be(std::string* out, uint64_t v) {
   char b[8];
   StoreU64Be(b, v);
   out->append(b, 8);
-}
-
-uint64_t GetU64Be(const char* p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
 }
 
 void PutId(std::string* out, Id128 id) {

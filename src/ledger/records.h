@@ -22,7 +22,9 @@
 // Plain values; no I/O; thread-compatible.
 #pragma once
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -99,14 +101,35 @@ inline constexpr std::string_view kMetaSessionParts = "sess_ckpt_parts";
 inline constexpr std::string_view kMetaSessionPartPrefix = "sess_ckpt/";  // + u64be part.
 inline constexpr std::string_view kMetaSessionLogPrefix = "sess_log/";    // + slot, part.
 
-// Fixed-width stores into a caller's buffer (the Put* functions append to a string).
-void StoreU64Le(char* out, uint64_t v);
-void StoreU64Be(char* out, uint64_t v);
-void StoreId(char* out, Id128 id);  // u128be.
+// Fixed-width stores into a caller's buffer (the Put* functions append to a string) and
+// loads; the byte order is the one named, whatever the host's. Inline: they are on the path
+// of every record of every batch.
+inline void StoreU64Le(char* out, uint64_t v) {
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
+  std::memcpy(out, &v, 8);
+}
+inline void StoreU64Be(char* out, uint64_t v) {
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+  std::memcpy(out, &v, 8);
+}
+inline uint64_t GetU64Le(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
+  return v;
+}
+inline uint64_t GetU64Be(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+  return v;
+}
+inline void StoreId(char* out, Id128 id) {  // u128be.
+  StoreU64Be(out, uint64_t(id >> 64));
+  StoreU64Be(out + 8, uint64_t(id));
+}
 void PutU64Le(std::string* out, uint64_t v);
-uint64_t GetU64Le(const char* p);
 void PutU64Be(std::string* out, uint64_t v);
-uint64_t GetU64Be(const char* p);
 void PutId(std::string* out, Id128 id);  // u128be.
 Id128 GetId(const char* p);
 std::string U64Value(uint64_t v);

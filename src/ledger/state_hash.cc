@@ -19,6 +19,7 @@ inline uint64_t Mix(uint64_t x) {
 }
 
 inline uint64_t LoadLe(const char* p, size_t n) {
+  if (n == 8) return GetU64Le(p);
   uint64_t w = 0;
   for (size_t i = 0; i < n; ++i) w |= uint64_t(static_cast<unsigned char>(p[i])) << (8 * i);
   return w;
