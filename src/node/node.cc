@@ -110,6 +110,7 @@ Status Node::Recover() {
   config.self = options_.id;
   config.members = options_.cluster.Ids();
   config.seed = options_.seed;
+  config.window = options_.window;
   config.incarnation = store_->meta().incarnation;
   core_ = std::make_unique<Core>(config, std::move(r));
   role_ = core_->role();  // Log only changes from here on.

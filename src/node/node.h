@@ -56,7 +56,8 @@ struct NodeOptions {
   uint64_t cluster_id = 0;  // 0: derived from the cluster spec (ClusterIdOf).
   uint32_t tick_ms = 5;
   uint64_t snapshot_every_slots = 2000;
-  uint64_t seed = 0;  // Backoff randomness; 0: drawn at start.
+  uint32_t window = CoreConfig{}.window;  // Slots the leader keeps in flight (1..kWindowMax).
+  uint64_t seed = 0;                      // Backoff randomness; 0: drawn at start.
   // Where the loop counts what it does (read by a MetricsServer); null: the node makes its own.
   std::shared_ptr<NodeMetrics> metrics;
   // TEST ONLY, a planted bug (env SYNOD_TEST_PLANT=early-ack, see tools/node_cmd.cc): answer a
