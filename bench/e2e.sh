@@ -13,12 +13,15 @@
 #        xfer-Bx1      transfers, batch B,      1 client,  XFER_S seconds
 #        xfer-Bx8      transfers, batch B,      8 clients, XFER_S seconds
 #        xfer-1x256    transfers, batch 1,    256 clients, XFER_S seconds
-#        xfer-8190-probe  one request of 8190 transfers, 3 s timeout (does it get an answer?)
-#      B = XFER_BATCH, default 1000: a command must fit the 96 KiB payload limit
-#      (limits::kPayloadBytesMax) and 8190 transfers do not (see the probe);
+#        xfer-8190x4   transfers, batch 8190,   4 clients, XFER_S seconds (the bulk shape)
+#        xfer-8190-probe  one client sending requests of 8190 transfers with a 3 s timeout
+#                      (the largest command, limits::kPayloadBytesMax: is each answered?)
+#      B = XFER_BATCH, default 1000;
 #      each step preceded by an unmeasured warm-up run of the same shape (WARM_S seconds);
 #      256-byte values, key space 10000 (keys "load-0".."load-9999"); then the cluster is
-#      stopped by pid and its data deleted;
+#      stopped by pid and its data deleted. Traffic is CURVE-encrypted (the default; keys made
+#      by `synod keygen` in the cluster's temp dir); INSECURE=1 runs every process with
+#      --insecure instead (to measure what CURVE costs);
 #   2. the etcd baseline: ../shared/peers/etcd/bench.sh 1 (a fresh 3-member etcd 3.4 on
 #      127.0.0.1, its fixed workload: put-1, put-many, get-1, get-many; see its README).
 # Then a table of medians with the synod/etcd ratios for the comparable rows.
@@ -30,7 +33,8 @@
 #      default ../shared/peers/etcd next to the repo), ETCDLOAD (prebuilt etcdload; default:
 #      built into the temp dir from Debian's Go packages), SKIP_ETCD=1 (synod only),
 #      OUT (file for the report; default bench/results/e2e-<time>.txt), TMPDIR_PARENT (/tmp),
-#      PUT1_S PUTN_S GET1_S GETN_S XFER_S WARM_S (step lengths), MANY (256), ACCOUNTS (10000).
+#      PUT1_S PUTN_S GET1_S GETN_S XFER_S WARM_S (step lengths), MANY (256), ACCOUNTS (10000),
+#      INSECURE=1 (plaintext), SNAPSHOT_EVERY (see below).
 # Needs: etcd-server etcd-client golang-go golang-etcd-server-dev (Debian packages; see the
 #        etcd baseline's README) unless SKIP_ETCD=1.
 set -euo pipefail
@@ -46,7 +50,7 @@ if [[ "$skip_etcd" != 1 ]]; then
   [[ -x "$etcd_peer/bench.sh" ]] || { echo "no etcd baseline at $etcd_peer" >&2; exit 1; }
   command -v etcd >/dev/null || { echo "etcd missing: apt-get install -y etcd-server etcd-client" >&2; exit 1; }
 fi
-xb="${XFER_BATCH:-1000}" warm=1
+xb="${XFER_BATCH:-1000}" warm=1 insecure="${INSECURE:-0}" client_sec=()
 # Snapshots off by default: a snapshot above 64 MiB (the inline limit) stops every node at
 # once ("snapshot at slot N is B bytes, above the inline limit"), and these steps write
 # ~1 million transfers (~230 MB of state) per repetition. SNAPSHOT_EVERY=2000 (the node's
@@ -127,10 +131,19 @@ start_synod() {
   local spec="" i p
   for i in 1 2 3; do p=$(free_port); spec+="${spec:+,}$i=127.0.0.1:$p"; done
   echo "$spec" > "$cdir/spec"
+  local keys="$cdir/keys" node_sec
+  client_sec=(--insecure)
+  if [[ "$insecure" != 1 ]]; then
+    for i in 1 2 3; do "$synod" keygen --out "$keys" --name "node-$i" >/dev/null; done
+    "$synod" keygen --out "$keys" --name client >/dev/null
+    client_sec=(--key "$keys/client.key" --trust "$keys")
+  fi
   for i in 1 2 3; do
+    node_sec=(--insecure)
+    [[ "$insecure" != 1 ]] && node_sec=(--key "$keys/node-$i.key" --trust "$keys")
     # --id=N, not "--id N": someone else's test on this machine kills "synod node --id 3" by name.
     "$synod" node --cluster "$spec" --data="$cdir/n$i" --log-level warn --snapshot-every "$snap_every" --id="$i" \
-      </dev/null >"$cdir/n$i.log" 2>&1 &
+      "${node_sec[@]}" </dev/null >"$cdir/n$i.log" 2>&1 &
     node_pids+=($!)
   done
   # Ready when one node reports itself leader and all three answer (bounded: 30 s).
@@ -139,7 +152,7 @@ start_synod() {
     for pid in "${node_pids[@]}"; do
       kill -0 "$pid" 2>/dev/null || { echo "synod node $pid died:" >&2; tail -5 "$cdir"/n*.log >&2; return 1; }
     done
-    st=$(timeout 10 "$synod" status --cluster "$spec" --json --timeout-ms 1500 2>/dev/null || true)
+    st=$(timeout 10 "$synod" status --cluster "$spec" "${client_sec[@]}" --json --timeout-ms 1500 2>/dev/null || true)
     if grep -q '"role":"leader"' <<<"$st" && ! grep -q unreachable <<<"$st"; then break; fi
     (( SECONDS < deadline )) || { echo "synod cluster not ready within 30 s: $st" >&2; return 1; }
     sleep 0.2
@@ -150,8 +163,8 @@ start_synod() {
 # synod_step NAME REP KIND CLIENTS BATCH SECONDS [extra load args]
 synod_step() {
   local name="$1" rep="$2" kind="$3" clients="$4" batch="$5" secs="$6"; shift 6
-  local base=(load --cluster "$spec_cur" --kind "$kind" --clients "$clients" --batch "$batch"
-              --value-size 256 --accounts "$accounts" --json "$@")
+  local base=(load --cluster "$spec_cur" "${client_sec[@]}" --kind "$kind" --clients "$clients"
+              --batch "$batch" --value-size 256 --accounts "$accounts" --json "$@")
   local bound=$((${secs%.*} + 90)) rc=0
   # Warm-up: same shape, not measured (transfers: its own accounts; gets: keys of the puts).
   if (( warm )); then setsid timeout -k 5 "$bound" "$synod" "${base[@]}" --duration "$warm_s" >"$work/warm.json" 2>"$work/warm.err" &
@@ -220,7 +233,8 @@ disk=$(df -P "$work" | awk 'NR==2{print $1}'); fstype=$(df -PT "$work" | awk 'NR
   echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other engineers build on this machine: expect noise)"
   echo "# synod: $("$synod" --version 2>/dev/null | head -1) $(git -C "$root" rev-parse --short HEAD 2>/dev/null), 3 nodes on 127.0.0.1, fsync on (RocksDB WriteBatch sync=true per loop pass), --snapshot-every $snap_every, load generator on the same 2 cores"
   echo "# synod steps: kv 256-byte values, key space 10000; put-1/get-1: 1 client; put-many/get-many: $many clients; measured ${put1_s}/${putn_s}/${get1_s}/${getn_s} s after a ${warm_s} s warm-up"
-  echo "# synod transfers: $accounts accounts; batch $xb x 1 client, $xb x 8 clients, 1 x $many clients; ${xfer_s} s each after a ${warm_s} s warm-up; every client closed loop, 1 request in flight"
+  echo "# synod transfers: $accounts accounts; batch $xb x 1 client, $xb x 8 clients, 1 x $many clients, 8190 x 4 clients; ${xfer_s} s each after a ${warm_s} s warm-up; every client closed loop, 1 request in flight"
+  echo "# synod security: $([[ "$insecure" == 1 ]] && echo 'plaintext (INSECURE=1)' || echo 'CURVE (keys from synod keygen)')"
   if [[ "$skip_etcd" != 1 ]]; then
     echo "# etcd: $(etcd --version | head -1), 3 members on 127.0.0.1, default fsync; $etcd_peer/bench.sh 1 per repetition (16-byte keys, 256-byte values, key space 10000, 256 clients over 16 gRPC conns, counts with warm-up)"
   fi
@@ -246,7 +260,8 @@ for rep in $(seq 1 "$reps"); do
   synod_step "xfer-${xb}x1" "$rep" transfer 1       "$xb" "$xfer_s"
   synod_step "xfer-${xb}x8" "$rep" transfer 8       "$xb" "$xfer_s"
   synod_step xfer-1x256     "$rep" transfer "$many" 1     "$xfer_s"
-  # Probe: does one request of 8,190 transfers (the batch issue 6 asks for) get an answer?
+  synod_step xfer-8190x4    "$rep" transfer 4       8190  "$xfer_s"
+  # Probe: is every request of 8,190 transfers (the batch issue 6 asks for) answered in 3 s?
   # Last, so that a dropped request cannot disturb the steps above. No warm-up, 3 s timeout.
   warm=0 acc_saved="$accounts" accounts=1000
   synod_step xfer-8190-probe "$rep" transfer 1 8190 3 --timeout-ms 3000

@@ -65,6 +65,8 @@ class Database {
 
 // The DBOptions every open uses (exposed for tests and the benchmark to inspect).
 rocksdb::DBOptions MakeDbOptions(rocksdb::Env* env);
-rocksdb::ColumnFamilyOptions MakeFamilyOptions();
+// The options of column family `name`: the ledger's families get
+// ledger::LedgerColumnFamilyOptions(), the log and snapshot families no compression.
+rocksdb::ColumnFamilyOptions MakeFamilyOptions(std::string_view name = "");
 
 }  // namespace synod::storage

@@ -132,12 +132,20 @@ Status RocksLogStore::PersistWith(const std::vector<DurableWrite>& writes,
   SYNOD_CHECK(batch != nullptr);
   if (!failure_.ok()) return failure_;
   Tracked next = tracked_;
+  // Decided records alone are written without an fsync: a decided batch was accepted durably
+  // by a majority of acceptors, so losing one in a power failure costs a catch-up (or a
+  // re-proposal by the next leader), never a chosen value. The WAL keeps them in order, so a
+  // crash loses only a suffix, and the next synced write makes them durable too. Every other
+  // record (a promise, an accepted pvalue, membership, a snapshot, a compaction) and whatever
+  // the caller put into `batch` is synced before this returns.
+  bool sync = batch->Count() > 0;
   for (const DurableWrite& write : writes) {
     Status status = Append(write, &next, batch);
     if (!status.ok()) return status;
+    sync = sync || write.kind != DurableWrite::Kind::kDecide;
   }
   if (batch->Count() == 0) return Status::Ok();
-  Status status = Commit(batch);
+  Status status = Commit(batch, sync);
   if (status.ok()) tracked_ = next;
   return status;
 }
@@ -211,10 +219,10 @@ void RocksLogStore::AppendCompact(Slot slot, rocksdb::WriteBatch* batch) const {
       batch->DeleteRange(ColumnFamily(kDecidedFamily), DecidedKey(0), DecidedKey(slot)).ok());
 }
 
-Status RocksLogStore::Commit(rocksdb::WriteBatch* batch) {
+Status RocksLogStore::Commit(rocksdb::WriteBatch* batch, bool sync) {
   SYNOD_CHECK(failure_.ok());
   rocksdb::WriteOptions write;
-  write.sync = true;         // Durable before Persist returns: the durability contract.
+  write.sync = sync;         // Durable before Persist returns: the durability contract.
   write.disableWAL = false;  // The WAL is what the sync makes durable.
   rocksdb::Status status = db()->Write(write, batch);
   if (status.ok()) return Status::Ok();

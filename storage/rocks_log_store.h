@@ -6,6 +6,8 @@
 // Durability: Persist() turns one pass of the node loop (Ready::to_persist) into ONE
 // rocksdb::WriteBatch written with sync = true and the WAL on: all of it is durable when
 // Persist() returns ok, none or all of it after a crash otherwise (group commit: one fsync).
+// One exception: a call holding only decided records (kDecide) is written without the fsync
+// (see PersistWith): they repeat what a majority of acceptors already hold durably.
 //
 // Failure latch: the first failed write latches the store into a failed state. Every later
 // Persist()/PersistWith() returns that same error without touching the database, and the error
@@ -108,7 +110,7 @@ class RocksLogStore final : public LogStore {
   Status Append(const DurableWrite& write, Tracked* next, rocksdb::WriteBatch* batch) const;
   void AppendSnapshot(const Snapshot& snapshot, rocksdb::WriteBatch* batch) const;
   void AppendCompact(Slot slot, rocksdb::WriteBatch* batch) const;
-  Status Commit(rocksdb::WriteBatch* batch);
+  Status Commit(rocksdb::WriteBatch* batch, bool sync);
   Status Get(std::string_view family, const std::string& key, std::string* value) const;
   Status RecoverAcceptor(RecoveredState* state) const;
   Status RecoverDecided(RecoveredState* state) const;

@@ -117,7 +117,11 @@ void AddLoadCommand(CLI::App& app, int* rc) {
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
   cmd->add_option("--duration", o.duration_s, "Run this many seconds instead")
       ->check(CLI::Range(0.0, 86400.0));
-  cmd->add_option("--clients", o.clients, "Concurrent sessions")->check(CLI::Range(1u, 1024u));
+  cmd->add_option("--clients", o.clients, "Concurrent clients, one request in flight each")
+      ->check(CLI::Range(1u, 1024u));
+  cmd->add_option("--sessions", o.sessions,
+                  "Client sessions (threads) the clients share (default: min(clients, 16))")
+      ->check(CLI::Range(1u, 1024u));
   cmd->add_option("--batch", o.batch, "Transfers per request")->check(CLI::Range(1u, 8190u));
   cmd->add_option("--kind", o.kind, "transfer, kv-put or kv-get")
       ->check(CLI::IsMember({"transfer", "kv-put", "kv-get"}));

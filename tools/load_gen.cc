@@ -75,8 +75,12 @@ std::string BuildKv(const LoadOptions& o, std::mt19937_64& rng, const std::strin
   return o.kind == "kv-get" ? ledger::EncodeKvGet(key) : ledger::EncodeKvPut(key, value);
 }
 
-void Session(const LoadOptions& o, uint64_t thread, Shared* shared, Clock::time_point start,
-             zmq::context_t* context) {
+// One session (a Client, one thread) carrying `clients` closed-loop clients: each has one
+// request in flight and sends the next as soon as its answer came. Sessions cost the load
+// generator a thread and a socket per node each, so many clients share a few sessions (as
+// etcd's benchmark shares 16 gRPC connections among its clients).
+void Session(const LoadOptions& o, uint64_t thread, uint32_t clients, Shared* shared,
+             Clock::time_point start, zmq::context_t* context) {
   auto c = Connect(o, context);
   if (!c.ok()) {
     std::lock_guard<std::mutex> lock(shared->mu);
@@ -90,41 +94,66 @@ void Session(const LoadOptions& o, uint64_t thread, Shared* shared, Clock::time_
   uint64_t counter = 0;
   LoadReport local;
   std::vector<double> latencies;
-  while (!(o.stop && o.stop->load())) {
+  std::map<uint64_t, Clock::time_point> in_flight;  // Request id -> sent at.
+  auto more = [&] {
+    if (o.stop && o.stop->load()) return false;
     if (o.duration_s > 0) {
-      if (std::chrono::duration<double>(Clock::now() - start).count() >= o.duration_s) break;
-    } else if (shared->issued.fetch_add(per_request) >= o.transfers) {
-      break;
+      return std::chrono::duration<double>(Clock::now() - start).count() < o.duration_s;
     }
-    std::string payload =
-        transfers ? BuildTransfers(o, rng, thread, &counter, per_request) : BuildKv(o, rng, value);
-    const auto t0 = Clock::now();
-    auto bytes = c.value()->Execute(std::move(payload));
-    latencies.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-    ++local.requests;
-    if (!bytes.ok()) {
-      ++local.errors;
-      continue;
+    return shared->issued.fetch_add(per_request) < o.transfers;
+  };
+  auto count = [&](ledger::ResultCode code) {
+    ++local.operations;
+    if (code == ledger::ResultCode::ok)
+      ++local.ok;
+    else
+      ++local.failed[ledger::ResultCodeName(code)];
+  };
+  std::vector<std::pair<uint64_t, std::string>> done;
+  std::vector<uint64_t> expired;
+  for (bool sending = true;;) {
+    while (sending && in_flight.size() < clients && (sending = more())) {
+      std::string payload = transfers ? BuildTransfers(o, rng, thread, &counter, per_request)
+                                      : BuildKv(o, rng, value);
+      auto id = c.value()->Submit(std::move(payload));
+      if (!id.ok()) {  // Refused before sending (too large): no point in trying again.
+        ++local.requests;
+        ++local.errors;
+        sending = false;
+        break;
+      }
+      in_flight[id.value()] = Clock::now();
     }
-    auto r = ledger::DecodeResult(bytes.value());
-    if (!r.ok()) {
-      ++local.errors;
-      continue;
-    }
-    const auto& codes = r.value().event_codes;
-    auto count = [&](ledger::ResultCode code) {
-      ++local.operations;
-      if (code == ledger::ResultCode::ok)
-        ++local.ok;
-      else
-        ++local.failed[ledger::ResultCodeName(code)];
+    if (in_flight.empty()) break;
+    done.clear();
+    expired.clear();
+    (void)c.value()->Poll(100, &done, &expired);  // Ok whenever `expired` is given.
+    const auto now = Clock::now();
+    auto finish = [&](uint64_t id) {
+      auto it = in_flight.find(id);
+      latencies.push_back(std::chrono::duration<double, std::milli>(now - it->second).count());
+      in_flight.erase(it);
+      ++local.requests;
     };
-    if (transfers) {
-      for (auto code : codes) count(code);
-    } else {
-      count(r.value().code);
+    for (uint64_t id : expired) {
+      finish(id);
+      ++local.errors;
     }
-    shared->done.fetch_add(transfers ? codes.size() : 1);
+    for (const auto& [id, bytes] : done) {
+      finish(id);
+      auto r = ledger::DecodeResult(bytes);
+      if (!r.ok()) {
+        ++local.errors;
+        continue;
+      }
+      const auto& codes = r.value().event_codes;
+      if (transfers) {
+        for (auto code : codes) count(code);
+      } else {
+        count(r.value().code);
+      }
+      shared->done.fetch_add(transfers ? codes.size() : 1);
+    }
   }
   std::lock_guard<std::mutex> lock(shared->mu);
   LoadReport& total = shared->report;
@@ -208,8 +237,10 @@ Result<LoadReport> RunLoad(const LoadOptions& o) {
   zmq::context_t context(2);  // Two I/O threads serve every session.
   const auto start = Clock::now();
   std::vector<std::thread> threads;
-  for (uint32_t t = 0; t < o.clients; ++t) {
-    threads.emplace_back(Session, std::cref(o), t, &shared, start, &context);
+  const uint32_t sessions = std::min(o.clients, o.sessions != 0 ? o.sessions : kSessionsDefault);
+  for (uint32_t t = 0; t < sessions; ++t) {
+    const uint32_t clients = o.clients / sessions + (t < o.clients % sessions ? 1 : 0);
+    threads.emplace_back(Session, std::cref(o), t, clients, &shared, start, &context);
   }
   std::atomic<bool> finished{false};
   std::thread reporter([&] {

@@ -1,6 +1,8 @@
-// LoadGen: drives a cluster with bulk ledger or KV work from C concurrent client sessions,
-// each a thread with one request in flight (closed loop, like etcd's benchmark), every request
-// a batch of `batch` transfers (or one KV operation). Used by `synod load` and `synod demo`.
+// LoadGen: drives a cluster with bulk ledger or KV work from C concurrent clients, each a
+// closed loop with one request in flight (like etcd's benchmark), every request a batch of
+// `batch` transfers (or one KV operation). The clients share S sessions (default
+// min(C, kSessionsDefault)), one thread each, as etcd's benchmark shares 16 connections.
+// Used by `synod load` and `synod demo`.
 #pragma once
 
 #include <atomic>
@@ -24,6 +26,7 @@ struct LoadOptions {
   uint64_t transfers = 100000;  // Total operations (transfers, or KV operations).
   double duration_s = 0;        // > 0: run for this long instead of a count.
   uint32_t clients = 8;
+  uint32_t sessions = 0;      // Client sessions (threads) they share; 0: kSessionsDefault.
   uint32_t batch = 1000;      // Transfers per request.
   uint32_t value_size = 256;  // KV value bytes.
   uint32_t ledger = 1;
@@ -35,6 +38,8 @@ struct LoadOptions {
   // Set to stop early (e.g. from a signal handler or the demo).
   const std::atomic<bool>* stop = nullptr;
 };
+
+inline constexpr uint32_t kSessionsDefault = 16;
 
 struct LoadReport {
   uint64_t operations = 0;  // Transfers (or KV operations) answered.

@@ -11,6 +11,7 @@
 
 #include "node/metrics_server.h"
 #include "node/node.h"
+#include "paxos/limits.h"
 #include "storage/data_dir.h"
 #include "tools/commands.h"
 #include "tools/common.h"
@@ -28,6 +29,7 @@ struct NodeFlags {
   std::string log_level = "info";
   uint32_t tick_ms = 5;
   uint64_t snapshot_every = 2000;
+  uint32_t window = CoreConfig{}.window;
   std::string metrics_addr;  // Empty: no metrics server.
   SecurityFlags security;
 };
@@ -81,6 +83,7 @@ int RunNode(const NodeFlags& f) {
   }
   o.tick_ms = f.tick_ms;
   o.snapshot_every_slots = f.snapshot_every;
+  o.window = f.window;
   std::filesystem::create_directories(f.data, ec);
   if (ec) return Fail(kExitFailure, "cannot create data dir " + f.data + ": " + ec.message());
   std::filesystem::permissions(f.data, std::filesystem::perms::owner_all,
@@ -137,6 +140,8 @@ void AddNodeCommand(CLI::App& app, int* rc) {
       ->check(CLI::Range(1, 1000));
   cmd->add_option("--snapshot-every", f->snapshot_every, "Applied slots between snapshots")
       ->check(CLI::Range(uint64_t{1}, uint64_t{100000000}));
+  cmd->add_option("--window", f->window, "Slots the leader keeps in flight")
+      ->check(CLI::Range(uint32_t{1}, static_cast<uint32_t>(limits::kWindowMax)));
   cmd->add_option("--metrics-addr", f->metrics_addr,
                   "Serve Prometheus metrics at http://HOST:PORT/metrics");
   cmd->callback([f, rc] { *rc = RunNode(*f); });

@@ -102,8 +102,10 @@ bool Client::Receive(int wait_ms, Envelope* out) {
   return false;
 }
 
-Status Client::Poll(int wait_ms, std::vector<std::pair<uint64_t, std::string>>* done) {
+Status Client::Poll(int wait_ms, std::vector<std::pair<uint64_t, std::string>>* done,
+                    std::vector<uint64_t>* expired) {
   const int64_t deadline = NowMs() + wait_ms;
+  const size_t done_before = done->size(), expired_before = expired ? expired->size() : 0;
   do {
     Envelope e;
     const int64_t now = NowMs();
@@ -123,18 +125,27 @@ Status Client::Poll(int wait_ms, std::vector<std::pair<uint64_t, std::string>>* 
         }
       }
     }
-    for (auto& [id, p] : pending_) {
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      auto& [id, p] = *it;
       const int64_t t = NowMs();
       if (t - p.first_sent_ms > options_.timeout_ms) {
-        return Status::IoError("no answer from the cluster for request " + std::to_string(id) +
-                               " within " + std::to_string(options_.timeout_ms) + " ms");
+        if (expired == nullptr) {
+          return Status::IoError("no answer from the cluster for request " + std::to_string(id) +
+                                 " within " + std::to_string(options_.timeout_ms) + " ms");
+        }
+        expired->push_back(id);
+        it = pending_.erase(it);
+        continue;
       }
       if (t - p.last_sent_ms > options_.retry_ms) {
         p.target = (p.target + 1) % sockets_.size();
         Resend(p, t);
       }
+      ++it;
     }
-  } while (!pending_.empty() && NowMs() < deadline);
+    // Back to the caller once something finished: a pipelining caller refills at once.
+  } while (!pending_.empty() && NowMs() < deadline && done->size() == done_before &&
+           (expired == nullptr || expired->size() == expired_before));
   return Status::Ok();
 }
 

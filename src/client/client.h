@@ -48,11 +48,13 @@ class Client {
   Result<std::string> Execute(std::string payload);
 
   // Pipelining: Submit returns the request id; Poll waits up to `wait_ms` for answers and
-  // appends (request id, result) pairs; a request that timed out comes back as a non-ok
-  // Status from Poll, naming it.
+  // appends (request id, result) pairs, returning early once one came; a request that timed out
+  // comes back as a non-ok Status from Poll, naming it (it stays in flight), or, when `expired` is
+  // given, is dropped and its id appended there (Poll then goes on with the others).
   // InvalidArgument when the payload exceeds limits::kPayloadBytesMax (nothing is sent).
   Result<uint64_t> Submit(std::string payload);
-  Status Poll(int wait_ms, std::vector<std::pair<uint64_t, std::string>>* done);
+  Status Poll(int wait_ms, std::vector<std::pair<uint64_t, std::string>>* done,
+              std::vector<uint64_t>* expired = nullptr);
   size_t in_flight() const { return pending_.size(); }
 
   // Asks one node directly for its status; fails when it does not answer in `timeout_ms`.

@@ -163,23 +163,45 @@ Result<std::vector<std::string>> StateMachine::ApplyInto(Slot slot, const Batch&
   return results;
 }
 
-void StateMachine::ApplyCommand(Slot slot, const Command& command, std::string* result) {
-  const auto* data = reinterpret_cast<const uint8_t*>(command.payload.data());
-  flatbuffers::Verifier verifier(data, command.payload.size());
+namespace {
+
+// The command in `payload`, or null when it is malformed.
+const fb::LedgerCommand* VerifiedCommand(std::string_view payload) {
+  const auto* data = reinterpret_cast<const uint8_t*>(payload.data());
+  flatbuffers::Verifier verifier(data, payload.size());
   // A union may name a type and still hold no table (found by tests/fuzz/client_request).
   if (!fb::VerifyLedgerCommandBuffer(verifier) ||
       fb::GetLedgerCommand(data)->body_type() == fb::CommandBody::NONE ||
       fb::GetLedgerCommand(data)->body() == nullptr) {
+    return nullptr;
+  }
+  return fb::GetLedgerCommand(data);
+}
+
+}  // namespace
+
+bool StateMachine::IsReadOnly(fb::CommandBody type) {
+  return type == fb::CommandBody::KvGet || type == fb::CommandBody::KvScan ||
+         type == fb::CommandBody::LookupAccounts || type == fb::CommandBody::LookupTransfers ||
+         type == fb::CommandBody::LookupAccountTransfers;
+}
+
+std::optional<std::string> StateMachine::Query(std::string_view payload) {
+  SYNOD_CHECK(batch_ == nullptr);  // Between batches: the state at applied_slot().
+  if (!failed_.ok()) return std::nullopt;
+  const fb::LedgerCommand* cmd = VerifiedCommand(payload);
+  if (cmd == nullptr || !IsReadOnly(cmd->body_type())) return std::nullopt;
+  return Execute(cmd->body(), int(cmd->body_type()));
+}
+
+void StateMachine::ApplyCommand(Slot slot, const Command& command, std::string* result) {
+  const fb::LedgerCommand* cmd = VerifiedCommand(command.payload);
+  if (cmd == nullptr) {
     *result = CodeResult(&fbb_, fb::ResultCode::malformed_command);
     return;
   }
-  const fb::LedgerCommand* cmd = fb::GetLedgerCommand(data);
   fb::CommandBody type = cmd->body_type();
-  bool read_only = type == fb::CommandBody::KvGet || type == fb::CommandBody::KvScan ||
-                   type == fb::CommandBody::LookupAccounts ||
-                   type == fb::CommandBody::LookupTransfers ||
-                   type == fb::CommandBody::LookupAccountTransfers;
-  if (read_only) {
+  if (IsReadOnly(type)) {
     *result = Execute(cmd->body(), int(type));
     return;
   }

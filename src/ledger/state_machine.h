@@ -10,7 +10,8 @@
 // Exactly-once: a write command is looked up in the replicated SessionTable by
 // (client_id, request_id) before it runs; a retry gets the recorded result back, a request
 // below its session's floor gets `session_expired`, and neither is applied again. Read-only
-// commands (get, scan, lookups) go through the log for linearizability but are not recorded.
+// commands (get, scan, lookups) are not recorded; the node's leader answers them with Query()
+// outside the log (node/node.h, "Reads"), and those sent through the log change nothing.
 //
 // Where state lives: accounts and KV entries are cached in memory (and written through to the
 // tables); transfers, pending states, expiry times and the account->transfers index live only
@@ -84,6 +85,13 @@ class StateMachine {
   // REQUIRES: the caller writes `out` before calling any other method of this object; if that
   // write fails, the machine is stale and must be re-opened from the tables.
   Result<std::vector<std::string>> ApplyInto(Slot slot, const Batch& batch, TableWriteBatch* out);
+
+  // Read-only commands (get, scan, lookups): they change nothing and use no session.
+  static bool IsReadOnly(fb::CommandBody type);
+  // Runs a read-only command on the state at applied_slot(), outside the log: the caller (the
+  // node's read path, node.h) makes that linearizable. Nullopt when `payload` is malformed or
+  // not read-only. REQUIRES: not inside Apply().
+  std::optional<std::string> Query(std::string_view payload);
 
   Slot applied_slot() const { return applied_slot_; }
   uint64_t cluster_time_ns() const { return cluster_time_ns_; }

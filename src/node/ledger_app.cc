@@ -30,6 +30,10 @@ Result<std::vector<std::string>> LedgerApp::Apply(Slot slot, const Batch& batch)
   return sm_->Apply(slot, batch);
 }
 
+std::optional<std::string> LedgerApp::Query(std::string_view payload) {
+  return sm_ ? sm_->Query(payload) : std::nullopt;
+}
+
 Result<std::unique_ptr<ledger::SnapshotStream>> LedgerApp::BeginSnapshot() {
   return sm_->NewSnapshot();
 }

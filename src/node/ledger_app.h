@@ -42,6 +42,8 @@ class LedgerApp {
   bool open() const { return sm_ != nullptr; }
   Slot applied_slot() const { return sm_ ? sm_->applied_slot() : 0; }
   Result<std::vector<std::string>> Apply(Slot slot, const Batch& batch);
+  // A read-only command on the applied state (ledger::StateMachine::Query).
+  std::optional<std::string> Query(std::string_view payload);
   // A snapshot in two steps so the loop does not stall: Begin (cheap, a consistent view at
   // applied_slot(), on the loop thread), then Drain (reads and encodes it, on any thread).
   Result<std::unique_ptr<ledger::SnapshotStream>> BeginSnapshot();

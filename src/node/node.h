@@ -4,11 +4,26 @@
 // every frame and Core::Tick for every tick that passed -> persist Ready::to_persist in ONE
 // synced WriteBatch (RocksLogStore) -> send Ready::messages -> install a received snapshot ->
 // apply Ready::decisions to the ledger -> answer the clients whose requests were applied here
-// -> every `snapshot_every_slots` applied slots, snapshot the ledger and let the core compact.
+// -> every `snapshot_every_slots` applied slots (and at least a snapshot's size of applied
+// commands), snapshot the ledger and let the core compact.
 // Real time becomes ticks here (tick_ms); cluster time for batches is the wall clock.
 //
 // A failed write latches the store: Run() returns the error and the node stops, so it never
 // acknowledges what it did not persist (ARCHITECTURE.md, durability contract).
+//
+// Sends: messages that report nothing the node persists (Accept, Decision, Propose,
+// Decisions) leave before the pass's fsync (SafeBeforePersist says why that is safe), so a
+// leader and its followers write their copies of a batch at the same time.
+//
+// Reads: a read-only command (get, scan, lookups) that reaches the active leader does not go
+// through the log. The node notes the leader's ballot b and next slot n when it arrives, asks
+// the core to launch a slot (Core::ConfirmLeadership: the next batch, or a no-op), and
+// answers from its own state once a slot >= n was chosen by a commander of b and every slot
+// below n is applied. That is linearizable (Leader::ConfirmLeadership has the argument: a
+// majority accepted at b after the read arrived, so no higher ballot was adopted by then and
+// every value chosen by then sits below n). A read whose leader stepped down or changed
+// ballot before it was answered goes through the log like any command. A read reaching a
+// follower goes through the log too. One confirming slot serves every read of a loop pass.
 //
 // Not thread-safe; Run() owns the thread. `stop` may be set from a signal handler.
 #pragma once
@@ -41,7 +56,8 @@ struct NodeOptions {
   uint64_t cluster_id = 0;  // 0: derived from the cluster spec (ClusterIdOf).
   uint32_t tick_ms = 5;
   uint64_t snapshot_every_slots = 2000;
-  uint64_t seed = 0;  // Backoff randomness; 0: drawn at start.
+  uint32_t window = CoreConfig{}.window;  // Slots the leader keeps in flight (1..kWindowMax).
+  uint64_t seed = 0;                      // Backoff randomness; 0: drawn at start.
   // Where the loop counts what it does (read by a MetricsServer); null: the node makes its own.
   std::shared_ptr<NodeMetrics> metrics;
   // TEST ONLY, a planted bug (env SYNOD_TEST_PLANT=early-ack, see tools/node_cmd.cc): answer a
@@ -66,7 +82,11 @@ class Node {
   Status Apply(const Decision& decision);
   Status MaybeSnapshot();
   void Route(Envelope& envelope);
+  static bool SafeBeforePersist(const Envelope& envelope);
+  void SendBeforePersist(std::vector<Envelope>* messages);
   void Remember(const Command& command, const std::string& routing_id);
+  bool TakeRead(const InvokeMsg& invoke, const std::string& routing_id);
+  Status ServeReads();
   void PlantedEarlyAck(const Command& command, const std::string& routing_id);
   StatusReportMsg Report(bool check);
   void LogRoleChange();
@@ -96,6 +116,15 @@ class Node {
   };
   std::map<std::pair<uint64_t, uint64_t>, Waiter> waiting_;
   std::deque<std::pair<uint64_t, uint64_t>> waiting_order_;  // Oldest first, for the bound.
+  // Reads held for the read path (see "Reads"), in arrival order: `after` never decreases.
+  struct PendingRead {
+    std::string routing_id;
+    Command command;
+    size_t kind = 0;  // NodeMetrics::KindOf the request.
+    Ballot ballot;    // The leader's ballot when the read arrived.
+    Slot after = 0;   // The leader's next_slot() then.
+  };
+  std::deque<PendingRead> reads_;  // At most limits::kPendingRequestsMax.
   struct Fetch {
     NodeId from = 0;
     WelcomeMsg welcome;  // Header and decisions; the data is assembled in `data`.
@@ -110,8 +139,10 @@ class Node {
     std::chrono::steady_clock::time_point started;
   };
   std::optional<PendingSnapshot> snapshotting_;
-  Slot snapshot_attempt_slot_ = 0;  // Applied slot of the last snapshot begun.
-  uint64_t invalid_reported_ = 0;   // Invalid frames already logged.
+  Slot snapshot_attempt_slot_ = 0;    // Applied slot of the last snapshot begun.
+  uint64_t last_snapshot_bytes_ = 0;  // Size of the last snapshot encoded (kept or skipped).
+  uint64_t applied_bytes_since_snapshot_ = 0;  // Command bytes applied since one was begun.
+  uint64_t invalid_reported_ = 0;              // Invalid frames already logged.
   int64_t invalid_report_ms_ = 0;
   // Snapshots announced in our Welcomes, kept while peers may still fetch them (the core may
   // move on to a newer one meanwhile). At most kServedSnapshotsMax.

@@ -146,6 +146,13 @@ void Core::Handle(const Envelope& e, Ready* ready) {
   // InvokedMsg is for clients; a node ignores it.
 }
 
+void Core::ConfirmLeadership(Slot after, Ready* ready) {
+  if (!joined_ || membership_.rejoining) return;
+  const size_t mark = ready->messages.size();
+  leader_->ConfirmLeadership(after, ready);
+  DeliverLocal(ready, mark);
+}
+
 void Core::OnJoin(NodeId from, const JoinMsg& msg, Ready* ready) {
   if (joined_) {
     WelcomeMsg welcome = replica_->MakeWelcome(1);

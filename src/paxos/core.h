@@ -80,6 +80,10 @@ class Core {
   bool TransferLeadership(NodeId to);
   // The driver took a snapshot of the state machine at `snapshot.slot` (<= applied).
   void OnSnapshotTaken(const Snapshot& snapshot, Ready* ready);
+  // The driver holds reads to answer without the log: the active leader launches a slot
+  // >= `after` (a no-op if nothing is queued) to confirm its ballot
+  // (Leader::ConfirmLeadership).
+  void ConfirmLeadership(Slot after, Ready* ready);
 
   // Empty when every role's invariants hold, else the first broken one.
   std::string CheckInvariants() const;

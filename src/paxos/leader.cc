@@ -46,6 +46,7 @@ void Leader::Adopt(uint64_t tick, Ready* ready) {
   top = std::max(top, replica_->max_decided() + 1);
   state_ = State::kActive;
   next_slot_ = top;
+  confirmed_slot_ = 0;
   last_timestamp_ns_ = std::max(last_timestamp_ns_, replica_->last_timestamp_ns());
   adopt_timestamp_ns_ = last_timestamp_ns_;
   adopt_next_ = floor;
@@ -79,6 +80,7 @@ void Leader::OnAccepted(NodeId from, const AcceptedMsg& msg, uint64_t tick, Read
       // An acceptor that accepted this batch at our ballot already has it: it gets the slot and
       // ballot only, and its replica takes the batch from its acceptor.
       const Commander& c = it->second;
+      confirmed_slot_ = std::max(confirmed_slot_, msg.slot);
       for (NodeId m : config_.members) {
         const bool has_it = m != config_.self && c.Answered(m);
         ready->messages.push_back(
@@ -118,6 +120,7 @@ void Leader::StepDown(const Ballot& by, uint64_t tick) {
   adopt_next_ = adopt_top_ = 0;
   queue_.clear();
   queued_ids_.clear();
+  confirmed_slot_ = barrier_slot_ = 0;
   backoff_until_tick_ = tick + prng_->Range(config_.backoff_min_ticks, config_.backoff_max_ticks);
 }
 
@@ -160,6 +163,20 @@ void Leader::Flush(Ready* ready) {
     batch->timestamp_ns = last_timestamp_ns_;
     Launch(next_slot_++, std::move(batch), ready);
   }
+  // A read waits for a slot launched after it arrived; with no command queued, a no-op.
+  if (state_ == State::kActive && transfer_to_ == 0 && commanders_.size() < config_.window &&
+      barrier_slot_ != 0 && barrier_slot_ >= next_slot_) {
+    auto noop = std::make_shared<Batch>();
+    last_timestamp_ns_ = std::max(now_ns_, last_timestamp_ns_ + 1);
+    noop->timestamp_ns = last_timestamp_ns_;
+    Launch(next_slot_++, std::move(noop), ready);
+  }
+}
+
+void Leader::ConfirmLeadership(Slot after, Ready* ready) {
+  if (state_ != State::kActive || after < next_slot_) return;  // Launched since: it will do.
+  barrier_slot_ = after;
+  Flush(ready);
 }
 
 void Leader::Launch(Slot slot, BatchRef batch, Ready* ready) {

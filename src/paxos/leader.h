@@ -74,6 +74,18 @@ class Leader {
   void TakeOver(const Ballot& from_ballot, uint64_t tick, Ready* ready);
   NodeId transfer_to() const { return transfer_to_; }
 
+  // Reads without the log (the node's read path). ConfirmLeadership asks that a slot at or
+  // above `after` (a next_slot() the caller saw) be launched soon: the next batch of commands,
+  // or a no-op when none is queued; nothing when one was launched since. confirmed_slot() is the
+  // highest slot a commander of the current ballot saw chosen (0 after an adoption or a step-down).
+  // Once confirmed_slot() >= next_slot() as it was when a read arrived, a majority accepted at our
+  // ballot after the read arrived, so no higher ballot had been adopted then and every value chosen
+  // by then is below that next_slot() (ours, or found at adoption): a read of the state with every
+  // slot below it applied is linearizable (node/node.h, "Reads").
+  void ConfirmLeadership(Slot after, Ready* ready);
+  Slot next_slot() const { return next_slot_; }
+  Slot confirmed_slot() const { return confirmed_slot_; }
+
   State state() const { return state_; }
   bool active() const { return state_ == State::kActive; }
   const Ballot& ballot() const { return ballot_; }
@@ -110,8 +122,10 @@ class Leader {
   std::unique_ptr<Scout> scout_;
   std::map<Slot, Commander> commanders_;
   Slot next_slot_ = 1;
-  Slot adopt_next_ = 0;                    // Next slot of [floor, top) found at adoption.
-  Slot adopt_top_ = 0;                     // top at adoption.
+  Slot confirmed_slot_ = 0;  // Highest slot chosen by a commander of ballot_ (0: none yet).
+  Slot barrier_slot_ = 0;    // Launch a slot >= this even if no command is queued (0: none).
+  Slot adopt_next_ = 0;      // Next slot of [floor, top) found at adoption.
+  Slot adopt_top_ = 0;       // top at adoption.
   uint64_t adopt_timestamp_ns_ = 0;        // Running batch timestamp over that range.
   std::map<Slot, BatchRef> adopt_values_;  // Its pvalues not proposed yet.
   NodeId transfer_to_ = 0;                 // Handing over to this member (0: no transfer).

@@ -145,6 +145,7 @@ size_t LedgerBlockCacheBytes() { return LedgerBlockCache()->GetUsage(); }
 rocksdb::ColumnFamilyOptions LedgerColumnFamilyOptions() {
   rocksdb::ColumnFamilyOptions options;
   rocksdb::BlockBasedTableOptions table;
+  table.checksum = rocksdb::ChecksumType::kXXH3;  // Like every family of a node's database.
   table.block_cache = LedgerBlockCache();
   table.cache_index_and_filter_blocks = true;
   table.pin_l0_filter_and_index_blocks_in_cache = true;

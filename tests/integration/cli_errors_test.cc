@@ -160,6 +160,10 @@ TEST(CliErrors, EverySubcommandRejectsMalformedArgumentsAndWritesNothing) {
        "--snapshot-every"},
       {{"node", "--id", "1", "--cluster", "{listener}", "--data", "{dir}/n", "--log-level", "loud"},
        "--log-level"},
+      {{"node", "--id", "1", "--cluster", "{listener}", "--data", "{dir}/n", "--window", "0"},
+       "--window"},
+      {{"node", "--id", "1", "--cluster", "{listener}", "--data", "{dir}/n", "--window", "65"},
+       "--window"},
       {{"node", "--id", "1", "--cluster", "{listener}", "--data", "{dir}/n", "--bogus"}, "--bogus"},
       // synod kv
       {{"kv", "put", "", "v", "--cluster", "{listener}"}, "KEY"},
@@ -226,6 +230,7 @@ TEST(CliErrors, EverySubcommandRejectsMalformedArgumentsAndWritesNothing) {
       {{"load", "--transfers", "0", "--cluster", "{listener}"}, "--transfers"},
       {{"load", "--duration", "-1", "--cluster", "{listener}"}, "--duration"},
       {{"load", "--clients", "0", "--cluster", "{listener}"}, "--clients"},
+      {{"load", "--sessions", "0", "--cluster", "{listener}"}, "--sessions"},
       {{"load", "--batch", "8191", "--cluster", "{listener}"}, "--batch"},
       {{"load", "--kind", "transfers", "--cluster", "{listener}"}, "--kind"},
       {{"load", "--value-size", "65537", "--cluster", "{listener}"}, "--value-size"},
