@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "paxos/types.h"
@@ -19,7 +21,11 @@ enum class PlantedBug {
 
 struct CoreConfig {
   NodeId self = 0;
-  std::vector<NodeId> members;  // All voting members, sorted ascending, includes self.
+  // The nodes of the cluster spec (--cluster), sorted ascending, includes self. Before the
+  // node joined: whom Bootstrap asks, and (on the Seed) the genesis configuration. After it
+  // joined, the configuration history (Core, "Membership") decides, not this list.
+  std::vector<NodeId> members;
+  std::map<NodeId, std::string> addresses;  // HOST:PORT of `members`, for the genesis config.
   uint64_t seed = 1;            // Seeds the backoff randomness.
   uint64_t incarnation = 0;     // Of the data dir: random at its creation, 0 = unknown.
 

@@ -88,6 +88,14 @@ class Core {
   bool joined() const { return joined_; }
   bool rejoining() const { return membership_.rejoining; }
   const Membership& membership() const { return membership_; }
+  // Joined as a learner and not promoted yet: receives decisions, does not vote.
+  bool learning() const { return membership_.learning; }
+  // The configuration history this node knows (ascending `from`); see "Membership".
+  const std::vector<ClusterConfig>& configs() const;
+  // The configuration that governs this node's first undecided slot.
+  const ClusterConfig& current_config() const;
+  // No configuration from the current one on names this node: it was removed.
+  bool removed() const;
   Role role() const;
   uint64_t tick() const { return tick_; }
   const Acceptor& acceptor() const { return acceptor_; }

@@ -27,6 +27,8 @@ struct WelcomeMsg {
   // with its own incarnation never voted (it asks to join from the data dir it formed with), so
   // it may vote at once; any other joiner rejoins (Core, "Rejoining").
   std::vector<GenesisMember> genesis;
+  // The sender's configuration history (Core, "Membership"); a joiner starts from it. (v1)
+  std::vector<ClusterConfig> configs;
 };
 struct InvokeMsg {
   Command command;
@@ -150,15 +152,20 @@ struct Ready {
   std::vector<Envelope> messages;
   std::optional<Snapshot> install;  // A snapshot received by Welcome, newer than the state.
   std::vector<Decision> decisions;  // Contiguous, ascending, each exactly once per node run.
+  // The answer to every membership command (paxos/membership.h) in `decisions`, by
+  // (client_id, request_id): the driver replies with it instead of applying the command.
+  std::vector<std::pair<std::pair<uint64_t, uint64_t>, std::string>> membership_results;
 
   bool Empty() const {
-    return to_persist.empty() && messages.empty() && !install && decisions.empty();
+    return to_persist.empty() && messages.empty() && !install && decisions.empty() &&
+           membership_results.empty();
   }
   void Clear() {
     to_persist.clear();
     messages.clear();
     install.reset();
     decisions.clear();
+    membership_results.clear();
   }
 };
 

@@ -25,6 +25,7 @@ struct RecoveredState {
   std::map<Slot, PValue> accepted;   // Latest accepted pvalue per slot, slots >= compacted.
   std::map<Slot, BatchRef> decided;  // Decided log, slots >= compacted.
   Snapshot snapshot;                 // Latest snapshot (slot 0 and null data if none).
+  std::vector<ClusterConfig> configs;  // The latest kConfig record (empty if none).
 };
 
 class LogStore {
