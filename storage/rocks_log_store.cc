@@ -150,6 +150,9 @@ Status RocksLogStore::Append(const DurableWrite& write, Tracked* next,
     case DurableWrite::Kind::kJoined:
       status = batch->Put(acceptor, JoinedKey(), EncodeJoined(write.membership));
       break;
+    case DurableWrite::Kind::kConfig:
+      status = batch->Put(acceptor, ConfigKey(), EncodeConfigs(write.configs));
+      break;
     case DurableWrite::Kind::kPromise:
       SYNOD_CHECK(write.ballot >= next->promised);  // A promise never regresses.
       next->promised = write.ballot;
@@ -250,6 +253,10 @@ Status RocksLogStore::RecoverAcceptor(RecoveredState* state) const {
       if (!joined.ok()) return joined.status();
       state->joined = true;
       state->membership = std::move(joined.value());
+    } else if (key == ConfigKey()) {
+      Result<std::vector<ClusterConfig>> configs = DecodeConfigs(value);
+      if (!configs.ok()) return configs.status();
+      state->configs = std::move(configs.value());
     } else if (IsAcceptedKey(key)) {
       Result<PValue> pvalue = DecodeAccepted(key, value);
       if (!pvalue.ok()) return pvalue.status();

@@ -246,7 +246,7 @@ void Node::Route(Envelope& e) {
   if (auto* w = std::get_if<WelcomeMsg>(&e.body); w && w->snapshot.slot > 0 && w->snapshot.data) {
     // The snapshot does not travel in the Welcome: the receiver fetches it in chunks.
     WelcomeMsg header{Snapshot{w->snapshot.slot, nullptr}, w->decisions, w->snapshot.data->size(),
-                      w->genesis};
+                      w->genesis, w->configs};
     served_[w->snapshot.slot] = w->snapshot.data;
     while (served_.size() > kServedSnapshotsMax) served_.erase(served_.begin());
     metrics_->welcomes_sent.fetch_add(1, std::memory_order_relaxed);

@@ -98,6 +98,10 @@ struct StatusReportMsg {
   std::string ledgers_json;
   std::vector<std::string> violations;
   std::vector<std::pair<std::string, uint64_t>> rejected;  // Per reason (net/gate.h).
+  std::vector<NodeId> learners;        // Of the current configuration; `members` are its voters.
+  bool removed = false;                // No configuration from the current one on names this node.
+  bool cluster_flag_mismatch = false;  // --cluster differs from the configuration in use.
+  Slot effective_slot = 0;             // First slot the current configuration governs.
 };
 
 // Snapshot transfer between drivers, in bounded chunks (the core never sees these).
