@@ -501,7 +501,7 @@ StatusReportMsg Node::Report(bool check) {
   } else {
     r.members = options_.cluster.Ids();
   }
-  r.removed = core_->removed();
+  r.removed = core_->joined() && core_->removed();
   r.cluster_flag_mismatch = cluster_flag_mismatch_;
   for (const auto& [name, count] : transport_->rejections().Items()) {
     r.rejected.emplace_back(name, count);

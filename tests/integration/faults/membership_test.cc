@@ -226,19 +226,19 @@ TEST(Membership, Kill9InTheMiddleOfAChangeThenRestart) {
   schedule.SleepBetween(300, 800);
   const NodeId leader = run.cluster.WaitForLeader(10000);
   ASSERT_NE(leader, 0u);
-  auto add = std::async(std::launch::async, [&run] {
-    json answer;
-    std::string e = Member(run.cluster, {"add", AddressOf(run.cluster, 4)}, &answer);
-    return e.empty() ? answer.dump() : e;
-  });
+  std::vector<std::string> args = {"member", "add",       AddressOf(run.cluster, 4),
+                                   "--json", "--cluster", run.cluster.MemberSpec()};
+  for (const std::string& a : run.cluster.ClientSecurityArgs()) args.push_back(a);
+  auto add = std::async(std::launch::async, [args] { return RunSynod(args, 60000); });
   schedule.SleepBetween(0, 150);
   run.cluster.Kill(leader, SIGKILL);
   ++run.stats.faults;
   schedule.SleepBetween(600, 1200);  // Longer than the leader timeout.
   run.cluster.UseMembers({1, 2, 3, 4});
   run.cluster.Start(leader);  // With the new spec: its data dir was made with the old one.
-  const std::string added = add.get();
-  ASSERT_NE(added.find("\"ok\":true"), std::string::npos) << added;
+  const CliResult added = add.get();
+  ASSERT_EQ(added.exit_code, 0) << added.Describe();
+  ASSERT_EQ(added.First()["ok"], true) << added.Describe();
   run.cluster.Start(4);
   run.members = {1, 2, 3, 4};
   ASSERT_EQ(WaitForVoters(run.cluster, run.members, run.members, 30000), "");
