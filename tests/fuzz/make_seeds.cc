@@ -138,7 +138,7 @@ void StorageSeeds(const fs::path& dir) {
   storage::SnapshotInfo info{9, storage::SnapshotDataKey(9), 100, 12345, 1};
   int n = 0;
   Write(dir, n++, Record(0, 0, storage::EncodeNodeMeta({1, 42, 1, 1})));
-  Write(dir, n++, Record(1, 0, storage::EncodeJoined()));
+  Write(dir, n++, Record(1, 0, storage::EncodeJoined(Membership{})));
   Write(dir, n++, Record(2, 0, storage::EncodePromise(Ballot{3, 1})));
   Write(dir, n++, Record(3, 4, storage::EncodeAccepted(PValue{4, Ballot{3, 1}, ref})));
   Write(dir, n++, Record(4, 4, storage::EncodeDecided(4, batch)));
