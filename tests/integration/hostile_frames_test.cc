@@ -180,9 +180,9 @@ TEST_F(HostileFrames, ValidFramesFromANonMember) {
   send("Catchup", CatchupMsg{1});
   send("Join", JoinMsg{});
   send("Decision for a far slot", DecisionMsg{huge, {huge, kStranger}, OneCommandBatch()});
-  send(
-      "Welcome with a bogus snapshot",
-      WelcomeMsg{Snapshot{huge, std::make_shared<const std::string>("not a snapshot")}, {}, 0, {}});
+  send("Welcome with a bogus snapshot",
+       WelcomeMsg{
+           Snapshot{huge, std::make_shared<const std::string>("not a snapshot")}, {}, 0, {}, {}});
   // The snapshot transfer is handled by the node's driver, before the core's member check.
   WelcomeMsg header{Snapshot{huge, nullptr}, {}, 1000, {}};
   send("Welcome announcing a snapshot to fetch", header);
