@@ -85,8 +85,8 @@ std::string Grow(TestCluster& cluster, std::vector<NodeId>* members, NodeId id) 
   return WaitForVoters(cluster, *members, *members, 30000);
 }
 
-struct Run {
-  explicit Run(size_t slots, std::vector<NodeId> initial, std::vector<NodeId> client_ids)
+struct ChangeRun {
+  explicit ChangeRun(size_t slots, std::vector<NodeId> initial, std::vector<NodeId> client_ids)
       : cluster(Options(slots)), members(std::move(initial)) {
     cluster.UseMembers(members);
     options.client_ids = std::move(client_ids);
@@ -139,7 +139,7 @@ json StatusLine(TestCluster& cluster, NodeId id) {
 TEST(Membership, GrowThreeToFiveUnderLoad) {
   const uint64_t seed = FaultSeed();
   Schedule schedule(seed);
-  Run run(5, {1, 2, 3}, {1, 2, 3});
+  ChangeRun run(5, {1, 2, 3}, {1, 2, 3});
   ASSERT_EQ(run.Start(seed), "");
   schedule.SleepBetween(300, 800);
   ASSERT_EQ(Grow(run.cluster, &run.members, 4), "");
@@ -170,7 +170,7 @@ TEST(Membership, GrowThreeToFiveUnderLoad) {
 TEST(Membership, ReplaceANodeUnderLoad) {
   const uint64_t seed = FaultSeed();
   Schedule schedule(seed);
-  Run run(4, {1, 2, 3}, {1, 2});
+  ChangeRun run(4, {1, 2, 3}, {1, 2});
   const std::string key = run.cluster.KeyDir() + "/node-4.pub";
   std::filesystem::rename(key, key + ".later");
   ASSERT_EQ(run.Start(seed), "");
@@ -196,7 +196,7 @@ TEST(Membership, ReplaceANodeUnderLoad) {
 TEST(Membership, RemoveTheLeaderUnderLoad) {
   const uint64_t seed = FaultSeed();
   Schedule schedule(seed);
-  Run run(3, {1, 2, 3}, {});
+  ChangeRun run(3, {1, 2, 3}, {});
   ASSERT_EQ(run.Start(seed), "");
   const NodeId now_leading = run.cluster.WaitForLeader(10000);
   ASSERT_NE(now_leading, 0u);
@@ -228,7 +228,7 @@ TEST(Membership, RemoveTheLeaderUnderLoad) {
 TEST(Membership, Kill9InTheMiddleOfAChangeThenRestart) {
   const uint64_t seed = FaultSeed();
   Schedule schedule(seed);
-  Run run(4, {1, 2, 3}, {1, 2, 3});
+  ChangeRun run(4, {1, 2, 3}, {1, 2, 3});
   ASSERT_EQ(run.Start(seed), "");
   schedule.SleepBetween(300, 800);
   const NodeId leader = run.cluster.WaitForLeader(10000);
