@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "paxos/status.h"
 #include "paxos/types.h"
 
 namespace synod {
