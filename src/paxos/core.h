@@ -113,7 +113,9 @@ class Core {
   void Form(Ready* ready);
   void PersistMembership(Ready* ready);
   void RecoverVote(Ready* ready);
-  bool IsMember(NodeId id) const;
+  void Promote(Ready* ready);
+  bool IsMember(NodeId id);
+  bool CanLead() const;
 
   CoreConfig config_;
   Prng prng_;
@@ -128,6 +130,10 @@ class Core {
   Bootstrap bootstrap_;
   std::optional<Seed> seed_;
   std::deque<Envelope> local_;
+  std::vector<NodeId> known_;  // AllMembers of the history at known_version_ (IsMember).
+  uint64_t known_version_ = 0;
+  uint64_t promote_tick_ = 0;  // Last promotion request (Promote).
+  uint64_t promote_seq_ = 0;
 };
 
 const char* RoleName(Core::Role role);

@@ -13,13 +13,13 @@ constexpr size_t kHeaderBytes = 4 + 1 + 4;  // Magic, op, id (little endian).
 constexpr size_t kAddressBytesMax = 255;
 
 std::string Answer(const MembershipChange& c, Slot from) {
-  return std::string("{\"ok\":true,\"op\":\"") + OpName(c.op) + "\",\"id\":" +
-         std::to_string(c.id) + ",\"effective_slot\":" + std::to_string(from) + "}";
+  return std::string("{\"ok\":true,\"op\":\"") + OpName(c.op) +
+         "\",\"id\":" + std::to_string(c.id) + ",\"effective_slot\":" + std::to_string(from) + "}";
 }
 
 std::string Refusal(const MembershipChange& c, const std::string& why) {
-  return std::string("{\"ok\":false,\"op\":\"") + OpName(c.op) + "\",\"id\":" +
-         std::to_string(c.id) + ",\"error\":\"" + why + "\"}";
+  return std::string("{\"ok\":false,\"op\":\"") + OpName(c.op) +
+         "\",\"id\":" + std::to_string(c.id) + ",\"error\":\"" + why + "\"}";
 }
 
 }  // namespace
@@ -68,10 +68,9 @@ Result<MembershipChange> DecodeMembershipChange(std::string_view payload) {
                                    std::to_string(kAddressBytesMax) + " bytes");
   }
   if ((c.op == MembershipChange::Op::kAdd) == c.address.empty()) {
-    return Status::InvalidArgument(c.address.empty()
-                                       ? "membership change: add without an address"
-                                       : "membership change: address given for " +
-                                             std::string(OpName(c.op)));
+    return Status::InvalidArgument(c.address.empty() ? "membership change: add without an address"
+                                                     : "membership change: address given for " +
+                                                           std::string(OpName(c.op)));
   }
   return c;
 }
@@ -102,8 +101,8 @@ std::string ApplyMembershipChange(std::vector<ClusterConfig>* configs, Slot slot
     case MembershipChange::Op::kAdd:
       if (it != next.members.end()) return Refusal(c, "already a member");
       if (next.members.size() >= limits::kNodesMax) {
-        return Refusal(c, "a cluster has at most " + std::to_string(limits::kNodesMax) +
-                              " members");
+        return Refusal(c,
+                       "a cluster has at most " + std::to_string(limits::kNodesMax) + " members");
       }
       for (const ConfigMember& m : next.members) {
         if (m.address == c.address) {
