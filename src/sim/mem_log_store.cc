@@ -28,9 +28,6 @@ Status MemLogStore::Persist(const std::vector<DurableWrite>& writes) {
       case DurableWrite::Kind::kSnapshot:
         if (w.snapshot.slot > state_.snapshot.slot) state_.snapshot = w.snapshot;
         break;
-      case DurableWrite::Kind::kConfig:
-        state_.configs = w.configs;
-        break;
       case DurableWrite::Kind::kCompact:
         state_.accepted.erase(state_.accepted.begin(), state_.accepted.lower_bound(w.slot));
         state_.decided.erase(state_.decided.begin(), state_.decided.lower_bound(w.slot));
