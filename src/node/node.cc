@@ -636,8 +636,10 @@ void Node::FollowConfigs() {
   CheckClusterFlag();
   const std::vector<ClusterConfig>& configs = core_->configs();
   if (configs == configs_seen_ && core_->joined() == joined_seen_) return;
-  for (const ClusterConfig& c : configs) {
-    if (std::find(configs_seen_.begin(), configs_seen_.end(), c) == configs_seen_.end()) {
+  // Before joining the history is only --cluster's; once joined, each configuration once.
+  for (const ClusterConfig& c : core_->joined() ? configs : std::vector<ClusterConfig>{}) {
+    if (!joined_seen_ ||
+        std::find(configs_seen_.begin(), configs_seen_.end(), c) == configs_seen_.end()) {
       spdlog::info("node {}: configuration from slot {}: {}", options_.id, c.from,
                    ConfigToString(c));
     }

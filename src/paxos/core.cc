@@ -246,6 +246,9 @@ void Core::OnInvoke(const InvokeMsg& msg, Ready* ready) {
 void Core::BecomeMember(Ready* ready) {
   joined_ = true;
   PersistMembership(ready);
+  // The configuration it joins with (the genesis one when forming) goes to disk now: after a
+  // restart with another --cluster the node must still know it (the disk wins).
+  replica_->PersistConfigs(ready);
 }
 
 void Core::PersistMembership(Ready* ready) {

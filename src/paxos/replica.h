@@ -60,6 +60,9 @@ class Replica {
   WelcomeMsg MakeWelcome(Slot slot_first) const;
   // Takes a joiner's configuration history from its Welcome (before OnWelcome), and persists it.
   void AdoptConfigs(std::vector<ClusterConfig> configs, Ready* ready);
+  // Persists the history (kConfig). Also when a node becomes a member: from then on the
+  // history on disk, not --cluster, is its configuration after a restart.
+  void PersistConfigs(Ready* ready);
 
   // Membership (Core, "Membership"): the history, the configuration governing `slot`, the
   // latest one, and a counter that moves whenever the history changes.
@@ -88,7 +91,6 @@ class Replica {
   };
   void Learn(Slot slot, const BatchRef& batch, Ready* ready);
   void ApplyMembership(Slot slot, const Batch& batch, Ready* ready);
-  void PersistConfigs(Ready* ready);
   void HandOut(Ready* ready);
   // Contiguous decided batches from `from` on, at most limits::kDecisionsPerMessageMax.
   std::vector<Decision> DecisionsFrom(
