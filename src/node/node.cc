@@ -670,7 +670,7 @@ void Node::FollowConfigs() {
 }
 
 // Once joined, the configuration in use decides; a --cluster that lists other members or
-// addresses is reported once per configuration (log and `synod status`), never obeyed.
+// addresses is reported (logged once per run, in `synod status` while it holds), never obeyed.
 void Node::CheckClusterFlag() {
   if (!core_->joined() || core_->configs().empty()) return;
   const ClusterConfig& current = core_->current_config();
@@ -682,7 +682,8 @@ void Node::CheckClusterFlag() {
   }
   for (const ConfigMember& m : current.members) used.emplace_back(m.id, m.address);
   cluster_flag_mismatch_ = flag != used;
-  if (cluster_flag_mismatch_) {
+  if (cluster_flag_mismatch_ && !mismatch_logged_) {
+    mismatch_logged_ = true;  // Once per run; `synod status` shows it whenever it holds.
     spdlog::warn(
         "node {}: --cluster {} differs from the cluster's configuration {} (from slot {}); the "
         "configuration on disk wins: update --cluster to match it",

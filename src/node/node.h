@@ -135,6 +135,7 @@ class Node {
   bool joined_seen_ = false;
   Slot current_from_seen_ = 0;  // `from` of the configuration last checked against --cluster.
   bool cluster_flag_mismatch_ = false;
+  bool mismatch_logged_ = false;
   bool removed_logged_ = false;
   net::NoteOnce noted_screen_;  // Screen reasons already logged.
   Core::Role role_ = Core::Role::kLearner;
