@@ -79,7 +79,12 @@ std::string Human(const MembershipChange& c, const json& answer) {
     return node + " added at " + c.address + " as a learner, from slot " + from +
            "; it becomes a voter once it has caught up";
   }
-  return node + " removed from slot " + from;
+  std::string moved;
+  if (answer.contains("leader_moved_to")) {
+    moved = " (it led: leadership moved to node " +
+            std::to_string(answer["leader_moved_to"].get<NodeId>()) + " first)";
+  }
+  return node + " removed from slot " + from + moved;
 }
 
 // Submits the change and prints the cluster's answer.
