@@ -50,7 +50,7 @@ void Leader::Adopt(uint64_t tick, Ready* ready) {
     return;
   }
   covered_.clear();
-  covered_.insert(replica_->ConfigAt(scout_->slot_first()).from);
+  covered_.insert(replica_->ConfigAt(scout_->slot_first()).Voters());
   Slot top = floor;  // One past the highest slot known to be in use.
   for (const auto& [slot, pv] : scout_->pvalues()) top = std::max(top, slot + 1);
   top = std::max(top, replica_->max_decided() + 1);
@@ -197,7 +197,8 @@ bool Leader::MayOpen(Slot slot, Ready* ready) {
     }
     return false;
   }
-  if (covered_.count(config.from) > 0) return true;
+  // Phase 1 by a majority of the same voters at this ballot, from an earlier slot on, covers it.
+  if (covered_.count(config.Voters()) > 0) return true;
   if (config_.planted_bug == PlantedBug::kReconfigSkipsExtension) return true;
   if (!extension_) {
     extension_ = std::make_unique<Scout>(config_.self, config.Voters(), ballot_, config.from);
@@ -229,7 +230,7 @@ void Leader::OnExtensionPromise(NodeId from, const PromiseMsg& msg, uint64_t tic
     auto [it, inserted] = adopt_values_.try_emplace(slot, pv);
     if (!inserted && pv.ballot > it->second.ballot) it->second = pv;
   }
-  covered_.insert(replica_->ConfigAt(first).from);
+  covered_.insert(replica_->ConfigAt(first).Voters());
   extension_.reset();
   if (top > next_slot_) {
     // Nothing at or above `first` was opened (MayOpen refused it): propose the range up to top
