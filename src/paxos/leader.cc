@@ -139,12 +139,15 @@ void Leader::Flush(Ready* ready) {
   while (state_ == State::kActive && commanders_.size() < config_.window) {
     // First what adoption found in use, in slot order: the pvalue, else a no-op in a hole.
     // Everything below slot_next is decided (it may have jumped far: a Welcome's snapshot).
-    if (adopt_next_ < adopt_top_) adopt_next_ = std::max(adopt_next_, replica_->slot_next());
+    if (adopt_next_ < adopt_top_ && adopt_next_ < replica_->slot_next()) {
+      adopt_next_ = replica_->slot_next();
+      adopt_values_.erase(adopt_values_.begin(), adopt_values_.lower_bound(adopt_next_));
+    }
     const bool adopting = adopt_next_ < adopt_top_;
     if (!adopting && (transfer_to_ != 0 || queue_.empty())) return;
     const Slot slot = adopting ? adopt_next_ : next_slot_;
     if (adopting && replica_->IsDecided(slot)) {
-      ++adopt_next_;
+      adopt_values_.erase(adopt_next_++);
       continue;
     }
     if (!MayOpen(slot, ready)) return;
@@ -346,6 +349,9 @@ std::string Leader::CheckInvariants() const {
   }
   if (queue_.size() != queued_ids_.size()) return "leader: queue index out of sync";
   if (extension_ && state_ != State::kActive) return "leader: extension scout while inactive";
+  if (!adopt_values_.empty() && adopt_values_.begin()->first < adopt_next_) {
+    return "leader: adopted value kept below the adoption cursor";
+  }
   for (const auto& [slot, c] : commanders_) {
     if (slot >= replica_->slot_next() + kConfigDelaySlots) {
       return "leader: slot " + std::to_string(slot) + " opened before its configuration was known";
