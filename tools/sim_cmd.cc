@@ -57,6 +57,9 @@ void AddSimCommand(CLI::App& app, int* rc) {
   cmd->add_flag("--transfers", o.transfers, "Ask the leader to hand over to a random member");
   cmd->add_flag("--reconfig", o.reconfig,
                 "Add spare nodes and remove members through the log, now and then");
+  cmd->add_option("--reconfig-every", o.reconfig_every_ticks,
+                  "With --reconfig: mean ticks between two membership changes")
+      ->check(CLI::Range(1, 1000000));
   cmd->add_option("--clients", o.clients, "Concurrent clients")->check(CLI::Range(1, 64));
   cmd->add_option("--plant", flags->plant, "Test only: plant a bug the checkers must catch")
       ->check(CLI::IsMember({"acceptor-amnesia", "leader-ignores-promises", "skip-sessions",

@@ -50,7 +50,7 @@ void Leader::Adopt(uint64_t tick, Ready* ready) {
     return;
   }
   covered_.clear();
-  covered_.insert(replica_->ConfigAt(scout_->slot_first()).from);
+  covered_.insert(replica_->ConfigAt(scout_->slot_first()).Voters());
   Slot top = floor;  // One past the highest slot known to be in use.
   for (const auto& [slot, pv] : scout_->pvalues()) top = std::max(top, slot + 1);
   top = std::max(top, replica_->max_decided() + 1);
@@ -139,12 +139,15 @@ void Leader::Flush(Ready* ready) {
   while (state_ == State::kActive && commanders_.size() < config_.window) {
     // First what adoption found in use, in slot order: the pvalue, else a no-op in a hole.
     // Everything below slot_next is decided (it may have jumped far: a Welcome's snapshot).
-    if (adopt_next_ < adopt_top_) adopt_next_ = std::max(adopt_next_, replica_->slot_next());
+    if (adopt_next_ < adopt_top_ && adopt_next_ < replica_->slot_next()) {
+      adopt_next_ = replica_->slot_next();
+      adopt_values_.erase(adopt_values_.begin(), adopt_values_.lower_bound(adopt_next_));
+    }
     const bool adopting = adopt_next_ < adopt_top_;
     if (!adopting && (transfer_to_ != 0 || queue_.empty())) return;
     const Slot slot = adopting ? adopt_next_ : next_slot_;
     if (adopting && replica_->IsDecided(slot)) {
-      ++adopt_next_;
+      adopt_values_.erase(adopt_next_++);
       continue;
     }
     if (!MayOpen(slot, ready)) return;
@@ -197,7 +200,8 @@ bool Leader::MayOpen(Slot slot, Ready* ready) {
     }
     return false;
   }
-  if (covered_.count(config.from) > 0) return true;
+  // Phase 1 by a majority of the same voters at this ballot, from an earlier slot on, covers it.
+  if (covered_.count(config.Voters()) > 0) return true;
   if (config_.planted_bug == PlantedBug::kReconfigSkipsExtension) return true;
   if (!extension_) {
     extension_ = std::make_unique<Scout>(config_.self, config.Voters(), ballot_, config.from);
@@ -229,7 +233,7 @@ void Leader::OnExtensionPromise(NodeId from, const PromiseMsg& msg, uint64_t tic
     auto [it, inserted] = adopt_values_.try_emplace(slot, pv);
     if (!inserted && pv.ballot > it->second.ballot) it->second = pv;
   }
-  covered_.insert(replica_->ConfigAt(first).from);
+  covered_.insert(replica_->ConfigAt(first).Voters());
   extension_.reset();
   if (top > next_slot_) {
     // Nothing at or above `first` was opened (MayOpen refused it): propose the range up to top
@@ -345,6 +349,9 @@ std::string Leader::CheckInvariants() const {
   }
   if (queue_.size() != queued_ids_.size()) return "leader: queue index out of sync";
   if (extension_ && state_ != State::kActive) return "leader: extension scout while inactive";
+  if (!adopt_values_.empty() && adopt_values_.begin()->first < adopt_next_) {
+    return "leader: adopted value kept below the adoption cursor";
+  }
   for (const auto& [slot, c] : commanders_) {
     if (slot >= replica_->slot_next() + kConfigDelaySlots) {
       return "leader: slot " + std::to_string(slot) + " opened before its configuration was known";

@@ -127,9 +127,9 @@ class Leader {
   Slot adopt_top_ = 0;                   // top at adoption.
   uint64_t adopt_timestamp_ns_ = 0;      // Running batch timestamp over that range.
   std::map<Slot, PValue> adopt_values_;  // Its pvalues not proposed yet.
-  // Phase 1 of ballot_ is done over the configurations starting at these slots (Core,
-  // "Membership"); extension_ runs it for the next one.
-  std::set<Slot> covered_;
+  // Phase 1 of ballot_ is done with a majority of each of these voter sets, for every slot of a
+  // configuration with those voters (Core, "Membership"); extension_ runs it for the next one.
+  std::set<std::vector<NodeId>> covered_;
   std::unique_ptr<Scout> extension_;
   uint64_t last_tick_ = 0;
   NodeId transfer_to_ = 0;  // Handing over to this member (0: no transfer).

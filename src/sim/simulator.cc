@@ -266,7 +266,7 @@ class Simulation {
     }
     if (o_.wipes && prng_.Chance(1.0 / 1500)) Wipe(nodes_[prng_.Range(0, nodes_.size() - 1)]);
     if (o_.transfers && prng_.Chance(1.0 / 700)) Transfer(pool_[prng_.Range(0, pool_.size() - 1)]);
-    if (o_.reconfig && prng_.Chance(1.0 / 600)) Reconfigure();
+    if (o_.reconfig && prng_.Chance(1.0 / o_.reconfig_every_ticks)) Reconfigure();
     if (o_.partitions) {
       if (!blocked_.empty() && tick_ >= heal_tick_) blocked_.clear();
       if (blocked_.empty() && prng_.Chance(1.0 / 500)) Partition();
@@ -445,6 +445,9 @@ std::string SimOptions::ReproduceCommand() const {
   if (wipes) cmd += " --wipes";
   if (transfers) cmd += " --transfers";
   if (reconfig) cmd += " --reconfig";
+  if (reconfig_every_ticks != SimOptions().reconfig_every_ticks) {
+    cmd += " --reconfig-every " + std::to_string(reconfig_every_ticks);
+  }
   if (planted_bug == PlantedBug::kReconfigSkipsExtension)
     cmd += " --plant reconfig-skips-extension";
   if (planted_bug == PlantedBug::kRejoinVotesAtOnce) cmd += " --plant rejoin-votes-at-once";

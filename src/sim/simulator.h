@@ -42,6 +42,7 @@ struct SimOptions {
   // outside the cluster; now and then one is added (as a learner; it asks to be promoted) or
   // a member is removed (never below two voters), through the log (paxos/membership.h).
   bool reconfig = false;
+  uint32_t reconfig_every_ticks = 600;  // Mean ticks between two changes asked for.
   uint32_t clients = 4;
   uint32_t delay_min_ticks = 1;
   uint32_t delay_max_ticks = 8;
