@@ -68,7 +68,7 @@ Status CheckMeta(const NodeMeta& meta, const std::string& dir, uint64_t cluster_
         where + " has format version " + std::to_string(meta.format_version) +
         ", newer than the newest this build reads (" + std::to_string(kFormatVersion) + ")");
   }
-  if (meta.cluster_id != cluster_id) {
+  if (cluster_id != kAnyClusterId && meta.cluster_id != cluster_id) {
     return Status::InvalidArgument(where + " belongs to cluster id " +
                                    std::to_string(meta.cluster_id) + ", not cluster id " +
                                    std::to_string(cluster_id));

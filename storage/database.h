@@ -28,6 +28,10 @@
 
 namespace synod::storage {
 
+// Passed as the cluster id to OpenExisting: accept the data dir whatever cluster id it holds
+// (the caller checks it against its own rule; see StoreOptions::adopt_cluster_id).
+inline constexpr uint64_t kAnyClusterId = 0;
+
 class Database {
  public:
   // Creates DIR/db (REQUIRES: absent; the caller holds the data dir lock) with every column
@@ -37,9 +41,10 @@ class Database {
                                  const NodeMeta& meta);
 
   // Opens the database in `dir` (DIR/db) after checking, read-only, that it is readable, of a known
-  // format version, and belongs to `cluster_id` / `node_id`. Refusals: Corruption (unreadable,
-  // corrupt, missing metadata or families), InvalidArgument (other cluster or node, newer
-  // or unknown format version). `verify_checksums` reads every SST once to check its blocks.
+  // format version, and belongs to `cluster_id` (unless kAnyClusterId) / `node_id`. Refusals:
+  // Corruption (unreadable, corrupt, missing metadata or families), InvalidArgument (other cluster
+  // or node, newer or unknown format version). `verify_checksums` reads every SST once to check its
+  // blocks.
   static Result<std::unique_ptr<Database>> OpenExisting(const std::string& dir, rocksdb::Env* env,
                                                         uint64_t cluster_id, NodeId node_id,
                                                         bool verify_checksums);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "paxos/check.h"
+#include "paxos/config_history.h"
 #include "paxos/limits.h"
 #include "paxos/struct_vector.h"
 #include "schemas/storage_generated.h"
@@ -18,6 +19,7 @@ namespace fb = synod::storage::fb;
 // slot-keyed ranges.
 constexpr char kPromiseTag = 0x01;
 constexpr char kJoinedTag = 0x02;
+constexpr char kConfigTag = 0x03;
 constexpr char kAcceptedTag = 0x10;
 constexpr char kSnapshotRecordTag = 0x01;
 constexpr char kSnapshotDataTag = 0x02;
@@ -120,6 +122,7 @@ Result<Slot> SlotFromKey(std::string_view key, std::string_view tag, const std::
 std::string NodeMetaKey() { return "node"; }
 std::string PromiseKey() { return std::string(1, kPromiseTag); }
 std::string JoinedKey() { return std::string(1, kJoinedTag); }
+std::string ConfigKey() { return std::string(1, kConfigTag); }
 std::string SnapshotRecordKey() { return std::string(1, kSnapshotRecordTag); }
 
 std::string AcceptedKey(Slot slot) {
@@ -158,8 +161,26 @@ std::string EncodeJoined(const Membership& membership) {
   std::vector<fb::GenesisMember> members;
   for (const GenesisMember& g : membership.genesis) members.emplace_back(g.id, g.incarnation);
   auto genesis = builder.CreateVectorOfStructs(members);
-  builder.Finish(
-      fb::CreateJoinedRecord(builder, membership.rejoining, membership.vote_floor, genesis));
+  builder.Finish(fb::CreateJoinedRecord(builder, membership.rejoining, membership.vote_floor,
+                                        genesis, membership.learning));
+  return Finish(&builder);
+}
+
+std::string EncodeConfigs(const std::vector<ClusterConfig>& configs) {
+  SYNOD_CHECK(!configs.empty());
+  SYNOD_CHECK(CheckConfigHistory(configs).ok());
+  flatbuffers::FlatBufferBuilder builder(256);
+  std::vector<flatbuffers::Offset<fb::ClusterConfig>> tables;
+  for (const ClusterConfig& c : configs) {
+    std::vector<flatbuffers::Offset<fb::ConfigMember>> members;
+    for (const ConfigMember& m : c.members) {
+      members.push_back(
+          fb::CreateConfigMember(builder, m.id, builder.CreateString(m.address), m.voter));
+    }
+    tables.push_back(
+        fb::CreateClusterConfig(builder, c.from, c.decided_at, builder.CreateVector(members)));
+  }
+  builder.Finish(fb::CreateConfigRecord(builder, builder.CreateVector(tables)));
   return Finish(&builder);
 }
 
@@ -225,7 +246,17 @@ Result<Membership> DecodeJoined(std::string_view value) {
       out.genesis.push_back({g->node(), g->incarnation()});
     }
   }
+  out.learning = record->learning();
   return out;
+}
+
+Result<std::vector<ClusterConfig>> DecodeConfigs(std::string_view value) {
+  const auto* record = Verified<fb::ConfigRecord>(value);
+  if (record == nullptr) return Status::Corruption("configuration record fails verification");
+  auto configs = ConfigsFromTables(record->configs(), "configuration record");
+  if (!configs.ok()) return Status::Corruption(configs.status().message());
+  if (configs.value().empty()) return Status::Corruption("configuration record is empty");
+  return configs;
 }
 
 Result<Ballot> DecodePromise(std::string_view value) {

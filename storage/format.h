@@ -5,6 +5,7 @@
 //   meta      "node"                  -> NodeMeta
 //   acceptor  0x01                    -> PromiseRecord
 //             0x02                    -> JoinedRecord
+//             0x03                    -> ConfigRecord
 //             0x10 slot:be64          -> AcceptedRecord
 //   decided   slot:be64               -> DecidedRecord
 //   snapshot  0x01                    -> SnapshotRecord
@@ -21,6 +22,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "paxos/hash.h"
 #include "paxos/status.h"
@@ -75,6 +77,7 @@ struct SnapshotInfo {
 std::string NodeMetaKey();
 std::string PromiseKey();
 std::string JoinedKey();
+std::string ConfigKey();
 std::string AcceptedKey(Slot slot);
 std::string DecidedKey(Slot slot);
 std::string SnapshotRecordKey();
@@ -88,6 +91,8 @@ bool IsAcceptedKey(std::string_view key);
 // --- Records ----------------------------------------------------------------------------------
 std::string EncodeNodeMeta(const NodeMeta& meta);
 std::string EncodeJoined(const Membership& membership);
+// REQUIRES: CheckConfigHistory(configs) ok and !configs.empty().
+std::string EncodeConfigs(const std::vector<ClusterConfig>& configs);
 std::string EncodePromise(const Ballot& ballot);
 // REQUIRES: pvalue.slot >= 1, pvalue.batch != nullptr, batch within limits.h.
 std::string EncodeAccepted(const PValue& pvalue);
@@ -99,6 +104,8 @@ std::string EncodeSnapshotRecord(const SnapshotInfo& info);
 // rejects a misaligned buffer as corrupt rather than reading unaligned scalars.
 Result<NodeMeta> DecodeNodeMeta(std::string_view value);
 Result<Membership> DecodeJoined(std::string_view value);
+// Corruption unless the history passes CheckConfigHistory and is not empty.
+Result<std::vector<ClusterConfig>> DecodeConfigs(std::string_view value);
 Result<Ballot> DecodePromise(std::string_view value);
 Result<PValue> DecodeAccepted(std::string_view key, std::string_view value);
 Result<Decision> DecodeDecided(std::string_view key, std::string_view value);

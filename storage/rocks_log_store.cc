@@ -70,6 +70,7 @@ Result<std::unique_ptr<RocksLogStore>> RocksLogStore::Open(const StoreOptions& o
   state = InspectDataDir(options.data_dir);  // Again, under the lock: no one else creates db/.
   if (!state.ok()) return state.status();
   if (state.value() == DataDirState::kEmpty) {
+    SYNOD_CHECK(options.cluster_id != kAnyClusterId);  // A new data dir names its cluster.
     Status created =
         Database::CreateAtomically(options.data_dir, options.env,
                                    NodeMeta{kFormatVersion, options.cluster_id, options.node_id,
@@ -77,7 +78,8 @@ Result<std::unique_ptr<RocksLogStore>> RocksLogStore::Open(const StoreOptions& o
     if (!created.ok()) return created;
   }
   Result<std::unique_ptr<Database>> database =
-      Database::OpenExisting(options.data_dir + "/" + kDbDirName, options.env, options.cluster_id,
+      Database::OpenExisting(options.data_dir + "/" + kDbDirName, options.env,
+                             options.adopt_cluster_id ? kAnyClusterId : options.cluster_id,
                              options.node_id, options.verify_checksums_on_open);
   if (!database.ok()) return database.status();
   std::unique_ptr<RocksLogStore> store(
@@ -157,6 +159,9 @@ Status RocksLogStore::Append(const DurableWrite& write, Tracked* next,
   switch (write.kind) {
     case DurableWrite::Kind::kJoined:
       status = batch->Put(acceptor, JoinedKey(), EncodeJoined(write.membership));
+      break;
+    case DurableWrite::Kind::kConfig:
+      status = batch->Put(acceptor, ConfigKey(), EncodeConfigs(write.configs));
       break;
     case DurableWrite::Kind::kPromise:
       SYNOD_CHECK(write.ballot >= next->promised);  // A promise never regresses.
@@ -258,6 +263,10 @@ Status RocksLogStore::RecoverAcceptor(RecoveredState* state) const {
       if (!joined.ok()) return joined.status();
       state->joined = true;
       state->membership = std::move(joined.value());
+    } else if (key == ConfigKey()) {
+      Result<std::vector<ClusterConfig>> configs = DecodeConfigs(value);
+      if (!configs.ok()) return configs.status();
+      state->configs = std::move(configs.value());
     } else if (IsAcceptedKey(key)) {
       Result<PValue> pvalue = DecodeAccepted(key, value);
       if (!pvalue.ok()) return pvalue.status();

@@ -46,8 +46,13 @@ namespace synod::storage {
 inline constexpr size_t kInlineSnapshotBytesMax = 64 << 20;
 
 struct StoreOptions {
-  std::string data_dir;  // Created if missing.
-  uint64_t cluster_id = 0;
+  std::string data_dir;     // Created if missing.
+  uint64_t cluster_id = 0;  // Of a data dir this open creates; checked on an existing one
+                            // unless adopt_cluster_id.
+  // Open an existing data dir whatever cluster id it holds (meta().cluster_id tells which); the
+  // caller decides whether that is right (src/node: after a membership change the --cluster
+  // spec no longer hashes to the id the data dir was created with).
+  bool adopt_cluster_id = false;
   NodeId node_id = 0;
   // Every file access of RocksDB goes through this Env; null means rocksdb::Env::Default().
   // Not owned; must outlive the store. Tests inject I/O failures through it.

@@ -18,5 +18,6 @@ void AddLocalCommand(CLI::App& app, int* rc);
 void AddBackupCommands(CLI::App& app, int* rc);
 void AddLeaderCommand(CLI::App& app, int* rc);
 void AddKeygenCommand(CLI::App& app, int* rc);
+void AddMemberCommand(CLI::App& app, int* rc);
 
 }  // namespace synod::tools

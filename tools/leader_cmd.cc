@@ -6,23 +6,15 @@
 #include "client/client.h"
 #include "tools/commands.h"
 #include "tools/common.h"
+#include "tools/leadership.h"
 #include "tools/parse.h"
 
 namespace synod::tools {
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-struct LeaderFlags {
-  ClientFlags client;
-  std::string to;
-};
 
 int64_t MsLeft(Clock::time_point deadline) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
 }
 
-// The node that reports itself leader, or 0 when none does before `deadline`.
 NodeId FindLeader(client::Client& c, Clock::time_point deadline) {
   do {
     for (const net::NodeAddress& a : c.cluster().nodes) {
@@ -34,6 +26,8 @@ NodeId FindLeader(client::Client& c, Clock::time_point deadline) {
   return 0;
 }
 
+namespace {
+
 // Waits until `to` reports itself leader; false at `deadline`.
 bool WaitUntilLeads(client::Client& c, NodeId to, Clock::time_point deadline) {
   do {
@@ -43,6 +37,33 @@ bool WaitUntilLeads(client::Client& c, NodeId to, Clock::time_point deadline) {
   } while (MsLeft(deadline) > 0);
   return false;
 }
+
+}  // namespace
+
+Status HandOver(client::Client& c, NodeId from, NodeId to, Clock::time_point deadline) {
+  const auto started = Clock::now();
+  auto r = c.TransferLeader(from, to, std::max<int64_t>(100, MsLeft(deadline)));
+  if (!r.ok()) return r.status();
+  if (!r.value().accepted) {
+    return Status::Busy("node " + std::to_string(from) + " no longer leads (it follows node " +
+                        std::to_string(r.value().leader) + "); try again");
+  }
+  if (!WaitUntilLeads(c, to, deadline)) {
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+    return Status::Busy("node " + std::to_string(to) + " did not take over within " +
+                        std::to_string(ms) + " ms (is it up and caught up?); node " +
+                        std::to_string(from) + " leads on");
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+struct LeaderFlags {
+  ClientFlags client;
+  std::string to;
+};
 
 int Transfer(const LeaderFlags& f) {
   client::ClientOptions o;
@@ -61,18 +82,8 @@ int Transfer(const LeaderFlags& f) {
   if (from == 0) return Fail(kExitFailure, "no node reports itself leader; try again later");
   const auto start = Clock::now();
   if (from != to) {
-    auto r = c.value()->TransferLeader(from, to, std::max<int64_t>(100, MsLeft(deadline)));
-    if (!r.ok()) return Fail(kExitFailure, r.status().message());
-    if (!r.value().accepted) {
-      return Fail(kExitFailure, "node " + std::to_string(from) +
-                                    " no longer leads (it follows node " +
-                                    std::to_string(r.value().leader) + "); try again");
-    }
-    if (!WaitUntilLeads(*c.value(), to, deadline)) {
-      return Fail(kExitFailure, "node " + std::to_string(to) + " did not take over within " +
-                                    std::to_string(f.client.timeout_ms) +
-                                    " ms (is it up and caught up?); node " + std::to_string(from) +
-                                    " leads on");
+    if (Status s = HandOver(*c.value(), from, to, deadline); !s.ok()) {
+      return Fail(kExitFailure, s.message());
     }
   }
   const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();

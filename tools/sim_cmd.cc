@@ -20,6 +20,7 @@ int RunSim(SimFlags& f) {
   if (f.plant == "leader-ignores-promises") o.planted_bug = PlantedBug::kLeaderIgnoresPromises;
   if (f.plant == "skip-sessions") o.plant_skip_sessions = true;
   if (f.plant == "rejoin-votes-at-once") o.planted_bug = PlantedBug::kRejoinVotesAtOnce;
+  if (f.plant == "reconfig-skips-extension") o.planted_bug = PlantedBug::kReconfigSkipsExtension;
   sim::SimResult r = sim::RunSimulation(o);
   if (f.json) {
     std::printf("%s\n", r.ToJson().c_str());
@@ -54,10 +55,15 @@ void AddSimCommand(CLI::App& app, int* rc) {
   cmd->add_flag("--crashes", o.crashes, "Crash and restart nodes");
   cmd->add_flag("--wipes", o.wipes, "Crash nodes and restart them with an empty data dir");
   cmd->add_flag("--transfers", o.transfers, "Ask the leader to hand over to a random member");
+  cmd->add_flag("--reconfig", o.reconfig,
+                "Add spare nodes and remove members through the log, now and then");
+  cmd->add_option("--reconfig-every", o.reconfig_every_ticks,
+                  "With --reconfig: mean ticks between two membership changes")
+      ->check(CLI::Range(1, 1000000));
   cmd->add_option("--clients", o.clients, "Concurrent clients")->check(CLI::Range(1, 64));
   cmd->add_option("--plant", flags->plant, "Test only: plant a bug the checkers must catch")
       ->check(CLI::IsMember({"acceptor-amnesia", "leader-ignores-promises", "skip-sessions",
-                             "rejoin-votes-at-once"}));
+                             "rejoin-votes-at-once", "reconfig-skips-extension"}));
   cmd->add_flag("--wire", o.wire, "Encode and decode every message with the wire codec");
   cmd->add_flag("--json", flags->json, "One JSON object on stdout");
   cmd->callback([flags, rc] { *rc = RunSim(*flags); });

@@ -46,6 +46,13 @@ std::map<NodeId, Slot> LagOf(const std::vector<NodeView>& views) {
   return lag;
 }
 
+// "1,2,3", or "-" for none.
+std::string IdList(const std::vector<NodeId>& ids) {
+  std::string out;
+  for (NodeId id : ids) out += (out.empty() ? "" : ",") + std::to_string(id);
+  return out.empty() ? "-" : out;
+}
+
 json StatusJson(const NodeView& v, Slot lag) {
   const net::NodeAddress& a = v.address;
   std::string address = a.host + ":" + std::to_string(a.port);
@@ -64,7 +71,12 @@ json StatusJson(const NodeView& v, Slot lag) {
           {"snapshot_slot", r.snapshot_slot},
           {"state_hash", r.state_hash},
           {"lag", lag},
-          {"rejected", rejected}};
+          {"rejected", rejected},
+          {"voters", r.members},
+          {"learners", r.learners},
+          {"effective_slot", r.effective_slot},
+          {"removed", r.removed},
+          {"cluster_flag_mismatch", r.cluster_flag_mismatch}};
 }
 
 int Status(const ClientFlags& f) {
@@ -85,7 +97,10 @@ int Status(const ClientFlags& f) {
                " decided=" + std::to_string(v.report.decided_slot) +
                " applied=" + std::to_string(v.report.applied_slot) +
                " snapshot=" + std::to_string(v.report.snapshot_slot) +
-               " lag=" + std::to_string(lag.at(v.address.id)) + " hash=" + v.report.state_hash;
+               " lag=" + std::to_string(lag.at(v.address.id)) + " hash=" + v.report.state_hash +
+               " voters=" + IdList(v.report.members) + " learners=" + IdList(v.report.learners);
+      if (v.report.removed) human += " REMOVED";
+      if (v.report.cluster_flag_mismatch) human += " cluster_flag_mismatch";
       for (const auto& [name, count] : v.report.rejected) {
         if (count > 0) human += " rejected." + name + "=" + std::to_string(count);
       }

@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   synod::tools::AddBackupCommands(app, &rc);
   synod::tools::AddLeaderCommand(app, &rc);
   synod::tools::AddKeygenCommand(app, &rc);
+  synod::tools::AddMemberCommand(app, &rc);
   if (!KnownSubcommands(app, argc, argv)) return 2;
   try {
     app.parse(argc, argv);

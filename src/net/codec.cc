@@ -1,5 +1,6 @@
 #include "net/codec.h"
 
+#include "paxos/config_history.h"
 #include "paxos/limits.h"
 #include "paxos/struct_vector.h"
 #include "schemas/wire_generated.h"
@@ -43,6 +44,19 @@ fb::Offset<fb::Vector<fb::Offset<w::DecidedSlot>>> ToWire(Builder& fbb,
   return fbb.CreateVector(out);
 }
 
+fb::Offset<fb::Vector<fb::Offset<w::ClusterConfig>>> ToWire(
+    Builder& fbb, const std::vector<ClusterConfig>& configs) {
+  std::vector<fb::Offset<w::ClusterConfig>> out;
+  for (const ClusterConfig& c : configs) {
+    std::vector<fb::Offset<w::ConfigMember>> members;
+    for (const ConfigMember& m : c.members) {
+      members.push_back(w::CreateConfigMember(fbb, m.id, fbb.CreateString(m.address), m.voter));
+    }
+    out.push_back(w::CreateClusterConfig(fbb, c.from, c.decided_at, fbb.CreateVector(members)));
+  }
+  return fbb.CreateVector(out);
+}
+
 struct BodyEncoder {
   Builder& fbb;
   std::pair<w::Body, fb::Offset<void>> operator()(const JoinMsg& m) {
@@ -54,9 +68,10 @@ struct BodyEncoder {
     std::vector<w::GenesisMember> members;
     for (const GenesisMember& g : m.genesis) members.emplace_back(g.id, g.incarnation);
     auto genesis = fbb.CreateVectorOfStructs(members);
-    return {w::Body::Welcome,
-            w::CreateWelcome(fbb, m.snapshot.slot, snapshot, decisions, m.snapshot_bytes, genesis)
-                .Union()};
+    auto configs = ToWire(fbb, m.configs);
+    return {w::Body::Welcome, w::CreateWelcome(fbb, m.snapshot.slot, snapshot, decisions,
+                                               m.snapshot_bytes, genesis, configs)
+                                  .Union()};
   }
   std::pair<w::Body, fb::Offset<void>> operator()(const SnapshotFetchMsg& m) {
     return {w::Body::SnapshotFetch, w::CreateSnapshotFetch(fbb, m.slot, m.offset).Union()};
@@ -138,10 +153,12 @@ struct BodyEncoder {
       counters.push_back(w::CreateCounter(fbb, fbb.CreateString(name), value));
     }
     auto rejected = fbb.CreateVector(counters);
+    auto learners = fbb.CreateVector(m.learners);
     return {w::Body::StatusReport,
             w::CreateStatusReport(fbb, m.id, role, m.leader, &ballot, m.next_slot, m.decided_slot,
                                   m.applied_slot, m.snapshot_slot, hash, members, m.checked,
-                                  m.invariants_ok, ledgers, violations, rejected)
+                                  m.invariants_ok, ledgers, violations, rejected, learners,
+                                  m.removed, m.cluster_flag_mismatch, m.effective_slot)
                 .Union()};
   }
 };
@@ -249,7 +266,7 @@ Body Converter::Convert(const w::Envelope* e) {
       if (snap.slot > 0 && m->snapshot_bytes() == 0) {
         snap.data = std::make_shared<const std::string>(Convert(m->snapshot()));
       }
-      WelcomeMsg out{snap, Convert(m->decisions()), m->snapshot_bytes(), {}};
+      WelcomeMsg out{snap, Convert(m->decisions()), m->snapshot_bytes(), {}, {}};
       if (!StructsAligned(m->genesis())) {
         Fail("genesis members misaligned");
       } else if (m->genesis() && m->genesis()->size() > limits::kNodesMax) {
@@ -259,6 +276,12 @@ Body Converter::Convert(const w::Envelope* e) {
         for (const w::GenesisMember* g : *m->genesis()) {
           out.genesis.push_back({g->node(), g->incarnation()});
         }
+      }
+      auto configs = ConfigsFromTables(m->configs(), "Welcome configurations");
+      if (configs.ok()) {
+        out.configs = std::move(configs.value());
+      } else {
+        Fail(configs.status().message());
       }
       return out;
     }
@@ -358,6 +381,14 @@ Body Converter::Convert(const w::Envelope* e) {
       if (m->violations()) {
         for (const auto* v : *m->violations()) r.violations.push_back(v->str());
       }
+      if (m->learners() && m->learners()->size() > limits::kNodesMax) {
+        Fail("too many learners");
+      } else if (m->learners()) {
+        r.learners.assign(m->learners()->begin(), m->learners()->end());
+      }
+      r.removed = m->removed();
+      r.cluster_flag_mismatch = m->cluster_flag_mismatch();
+      r.effective_slot = m->effective_slot();
       if (m->rejected() && m->rejected()->size() > kCountersMax) {
         Fail("too many counters");
       } else if (m->rejected()) {

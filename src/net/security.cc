@@ -189,6 +189,7 @@ Result<Security> LoadSecurity(bool insecure, const std::string& key_path,
   s.curve = true;
   s.own = std::move(own.value());
   s.trusted = std::move(trusted.value());
+  s.trust_dir = trust_dir;
   return s;
 }
 

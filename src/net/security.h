@@ -61,6 +61,7 @@ struct Security {
   bool curve = false;  // false: plaintext, by explicit choice only.
   KeyPair own;
   TrustedKeys trusted;
+  std::string trust_dir;  // Where `trusted` was read; a node rereads it when members change.
 };
 // From the command line: `insecure` alone, or a secret key file and a trust dir together.
 // Anything else (both, or neither, or only one of key and trust) is InvalidArgument naming the

@@ -1,6 +1,7 @@
 #include "net/transport.h"
 
 #include "net/codec.h"
+#include "paxos/check.h"
 #include "paxos/limits.h"
 
 namespace synod::net {
@@ -39,35 +40,88 @@ Status Transport::Open(const ClusterSpec& spec) {
     router_.set(zmq::sockopt::sndhwm, kPeerSendHighWater);
     ConfigureServer(router_, security_);
     router_.bind("tcp://" + me->host + ":" + std::to_string(me->port));
-    for (const NodeAddress& a : spec.nodes) {
-      if (a.id == self_) continue;
-      zmq::socket_t dealer(context_, zmq::socket_type::dealer);
-      dealer.set(zmq::sockopt::linger, 0);
-      dealer.set(zmq::sockopt::immediate, 1);
-      dealer.set(zmq::sockopt::sndhwm, kPeerSendHighWater);
-      dealer.set(zmq::sockopt::reconnect_ivl, kReconnectMs);
-      dealer.set(zmq::sockopt::routing_id, PeerRoutingId(self_));
-      if (Status s = ConfigureClient(dealer, security_, a.id); !s.ok()) return s;
-      dealer.connect(a.Endpoint());
-      peers_.emplace(a.id, std::move(dealer));
-    }
   } catch (const zmq::error_t& e) {
     return Status::IoError("cannot listen on " + me->Endpoint() + ": " + e.what());
   }
   auto router_monitor =
       HandshakeMonitor::Start(context_, router_, "router", "listening on", &rejections_);
   if (!router_monitor.ok()) return router_monitor.status();
-  monitors_.push_back(std::move(router_monitor.value()));
-  for (auto& [id, dealer] : peers_) {
-    auto m = HandshakeMonitor::Start(context_, dealer, "peer-" + std::to_string(id),
-                                     "node " + std::to_string(id) + " at", &rejections_);
-    if (!m.ok()) return m.status();
-    monitors_.push_back(std::move(m.value()));
+  router_monitor_ = std::move(router_monitor.value());
+  for (const NodeAddress& a : spec.nodes) {
+    if (a.id == self_) continue;
+    if (Status s = AddPeer(a); !s.ok()) return s;
   }
+  RebuildPollItems();
+  return Status::Ok();
+}
+
+Status Transport::AddPeer(const NodeAddress& a) {
+  SYNOD_CHECK(a.id != self_);
+  auto existing = peers_.find(a.id);
+  if (existing != peers_.end()) {
+    if (existing->second.address.Endpoint() == a.Endpoint()) return Status::Ok();
+    RemovePeer(a.id);  // The peer moved: connect to its new address.
+  }
+  zmq::socket_t dealer(context_, zmq::socket_type::dealer);
+  try {
+    dealer.set(zmq::sockopt::linger, 0);
+    dealer.set(zmq::sockopt::immediate, 1);
+    dealer.set(zmq::sockopt::sndhwm, kPeerSendHighWater);
+    dealer.set(zmq::sockopt::reconnect_ivl, kReconnectMs);
+    dealer.set(zmq::sockopt::routing_id, PeerRoutingId(self_));
+    if (Status s = ConfigureClient(dealer, security_, a.id); !s.ok()) return s;
+    dealer.connect(a.Endpoint());
+  } catch (const zmq::error_t& e) {
+    return Status::IoError("cannot connect to node " + std::to_string(a.id) + " at " +
+                           a.Endpoint() + ": " + e.what());
+  }
+  auto monitor = HandshakeMonitor::Start(
+      context_, dealer, "peer-" + std::to_string(a.id) + "-" + std::to_string(++monitors_started_),
+      "node " + std::to_string(a.id) + " at", &rejections_);
+  if (!monitor.ok()) return monitor.status();
+  peers_.emplace(a.id, Peer{a, std::move(dealer), std::move(monitor.value())});
+  RebuildPollItems();
+  return Status::Ok();
+}
+
+void Transport::RemovePeer(NodeId id) {
+  auto it = peers_.find(id);
+  if (it == peers_.end()) return;
+  zmq_socket_monitor(it->second.dealer.handle(), nullptr, 0);  // Stop the events first.
+  peers_.erase(it);
+  RebuildPollItems();
+}
+
+std::vector<NodeId> Transport::PeerIds() const {
+  std::vector<NodeId> ids;
+  for (const auto& [id, peer] : peers_) ids.push_back(id);
+  return ids;
+}
+
+const NodeAddress* Transport::PeerAddress(NodeId id) const {
+  auto it = peers_.find(id);
+  return it == peers_.end() ? nullptr : &it->second.address;
+}
+
+Status Transport::ReloadTrust() {
+  if (!security_.curve) return Status::Ok();
+  auto trusted = ReadTrustDir(security_.trust_dir);
+  if (!trusted.ok()) return trusted.status();
+  security_.trusted = std::move(trusted.value());  // In place: the ZAP handler points at it.
+  return Status::Ok();
+}
+
+// The ROUTER, the ZAP handler and every handshake monitor, polled together.
+void Transport::RebuildPollItems() {
+  poll_items_.clear();
   poll_items_.push_back({router_.handle(), 0, ZMQ_POLLIN, 0});
   if (zap_) poll_items_.push_back({zap_->socket().handle(), 0, ZMQ_POLLIN, 0});
-  for (auto& m : monitors_) poll_items_.push_back({m->socket().handle(), 0, ZMQ_POLLIN, 0});
-  return Status::Ok();
+  if (router_monitor_) {
+    poll_items_.push_back({router_monitor_->socket().handle(), 0, ZMQ_POLLIN, 0});
+  }
+  for (auto& [id, peer] : peers_) {
+    poll_items_.push_back({peer.monitor->socket().handle(), 0, ZMQ_POLLIN, 0});
+  }
 }
 
 void Transport::Reject(uint64_t* counter, std::string reason) {
@@ -107,7 +161,8 @@ bool Transport::Accept(const std::string& routing_id, const zmq::message_t& body
 
 void Transport::ServeGate() {
   if (zap_) zap_->Serve(&notes_);
-  for (auto& m : monitors_) m->Drain(&notes_);
+  if (router_monitor_) router_monitor_->Drain(&notes_);
+  for (auto& [id, peer] : peers_) peer.monitor->Drain(&notes_);
   if (notes_.size() > NoteOnce::kNotedMax) notes_.resize(NoteOnce::kNotedMax);
 }
 
@@ -150,7 +205,8 @@ void Transport::Send(const Envelope& envelope, const std::string& routing_id) {
       return;
     }
     auto it = peers_.find(envelope.to);
-    if (it == peers_.end() || !it->second.send(zmq::buffer(frame), zmq::send_flags::dontwait)) {
+    if (it == peers_.end() ||
+        !it->second.dealer.send(zmq::buffer(frame), zmq::send_flags::dontwait)) {
       ++stats_.sends_dropped;
     }
   } catch (const zmq::error_t&) {

@@ -52,6 +52,20 @@ class Transport {
   static Result<std::unique_ptr<Transport>> Start(NodeId self, const ClusterSpec& spec,
                                                   Security security);
 
+  // The set of peers follows the cluster's configuration (Core, "Membership"). AddPeer
+  // connects a DEALER to `address` (a new peer, or a peer that moved); with CURVE the trust dir
+  // must hold node-<id>.pub (InvalidArgument otherwise; ReloadTrust first when keys may have
+  // been added). RemovePeer closes the peer's socket (its queued messages are dropped).
+  Status AddPeer(const NodeAddress& address);
+  void RemovePeer(NodeId id);
+  // Peers connected now, ascending.
+  std::vector<NodeId> PeerIds() const;
+  // The address a peer is connected to, or null.
+  const NodeAddress* PeerAddress(NodeId id) const;
+  // Rereads the trust dir (Security::trust_dir): keys the operator added since are admitted
+  // from now on, keys removed are refused. No-op in plaintext. On error the old keys stay.
+  Status ReloadTrust();
+
   // Waits at most `timeout_ms` for the first frame, then takes every frame already queued, up
   // to `max_frames`. Invalid frames are dropped and counted.
   void Poll(int timeout_ms, size_t max_frames, std::vector<Inbound>* out);
@@ -71,6 +85,7 @@ class Transport {
   Transport(NodeId self, Security security)
       : self_(self), security_(std::move(security)), router_(context_, zmq::socket_type::router) {}
   Status Open(const ClusterSpec& spec);
+  void RebuildPollItems();
   bool Accept(const std::string& routing_id, const zmq::message_t& body, Inbound* in);
   void Reject(uint64_t* counter, std::string reason);
   void ServeGate();
@@ -83,8 +98,14 @@ class Transport {
   // Sockets after the context: they close before it is destroyed.
   std::unique_ptr<ZapHandler> zap_;  // Secure only; bound before the ROUTER.
   zmq::socket_t router_;
-  std::map<NodeId, zmq::socket_t> peers_;
-  std::vector<std::unique_ptr<HandshakeMonitor>> monitors_;
+  struct Peer {
+    NodeAddress address;
+    zmq::socket_t dealer;
+    std::unique_ptr<HandshakeMonitor> monitor;  // Destroyed before the socket it watches.
+  };
+  std::map<NodeId, Peer> peers_;
+  std::unique_ptr<HandshakeMonitor> router_monitor_;
+  uint64_t monitors_started_ = 0;            // Names each monitor's inproc endpoint uniquely.
   std::vector<zmq::pollitem_t> poll_items_;  // The ROUTER first, then the gate's sockets.
   TransportStats stats_;
   std::string last_invalid_;

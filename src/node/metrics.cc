@@ -1,5 +1,6 @@
 #include "node/metrics.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "paxos/check.h"
@@ -76,8 +77,19 @@ NodeMetrics::NodeMetrics(NodeId self, std::vector<NodeId> members, std::string d
       fsync_ns_(Exponential(50 * kUs, 2, 10 * kSec), 1e9),
       apply_ns_(Exponential(10 * kUs, 2, 10 * kSec), 1e9),
       snapshot_ns_(Exponential(kSec / 1000, 4, 300 * kSec), 1e9) {
+  SetPeers(members);
+}
+
+void NodeMetrics::SetPeers(const std::vector<NodeId>& members) {
+  std::lock_guard<std::mutex> lock(peers_mutex_);
+  std::erase_if(peers_, [&](const std::unique_ptr<Peer>& p) {
+    return std::find(members.begin(), members.end(), p->id) == members.end();
+  });
   for (NodeId id : members) {
-    if (id == self) continue;
+    if (id == self_) continue;
+    if (std::any_of(peers_.begin(), peers_.end(), [id](const auto& p) { return p->id == id; })) {
+      continue;
+    }
     peers_.push_back(std::make_unique<Peer>());
     peers_.back()->id = id;
   }
@@ -118,6 +130,7 @@ void NodeMetrics::ObserveApplied(const Batch& batch, uint64_t apply_ns) {
 }
 
 NodeMetrics::Peer* NodeMetrics::FindPeer(NodeId id) {
+  std::lock_guard<std::mutex> lock(peers_mutex_);
   for (auto& p : peers_) {
     if (p->id == id) return p.get();
   }
@@ -184,6 +197,7 @@ void NodeMetrics::RenderRequests(PrometheusText* t) const {
 }
 
 void NodeMetrics::RenderPeers(PrometheusText* t) const {
+  std::lock_guard<std::mutex> lock(peers_mutex_);
   const uint64_t decided = decided_slot_.load(kRelaxed);
   // Only peers that told us their progress: followers hear from the leader, not each other.
   t->Family("synod_peer_slot", Type::kGauge,

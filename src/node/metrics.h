@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -72,6 +73,8 @@ class NodeMetrics {
     uint64_t frames_in = 0, frames_invalid = 0, sends_dropped = 0;
   };
   void UpdateFromLoop(const LoopView& view);
+  // The members changed (Core, "Membership"): per-peer series for exactly these ids (but self).
+  void SetPeers(const std::vector<NodeId>& members);
 
   std::atomic<uint64_t> snapshots_skipped{0};       // Too big to keep (README).
   std::atomic<uint64_t> welcomes_sent{0};           // Welcomes that announced a snapshot.
@@ -91,13 +94,16 @@ class NodeMetrics {
     std::atomic<uint64_t> last_slot{0};  // Highest slot the peer was last heard to have.
     std::atomic<bool> heard{false};      // Sent us anything that tells its progress.
   };
-  Peer* FindPeer(NodeId id);
+  Peer* FindPeer(NodeId id);  // Loop thread: the peer stays valid until SetPeers.
   void RenderRequests(PrometheusText* t) const;
   void RenderPeers(PrometheusText* t) const;
 
   const NodeId self_;
   const std::string data_dir_;
-  std::vector<std::unique_ptr<Peer>> peers_;  // Every member but self; fixed after construction.
+  // Every member but self. The loop thread changes the list (SetPeers) and reads it; other
+  // threads read it (Render); the mutex guards the list, the atomics each entry.
+  mutable std::mutex peers_mutex_;
+  std::vector<std::unique_ptr<Peer>> peers_;
   std::array<std::array<std::atomic<uint64_t>, kResults>, kKinds> requests_{};
   std::atomic<uint64_t> decided_slots_{0}, commands_{0}, leader_changes_{0}, snapshots_{0};
   std::atomic<uint64_t> snapshot_last_bytes_{0};

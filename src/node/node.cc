@@ -9,6 +9,7 @@
 #include "net/screen.h"
 #include "paxos/hash.h"
 #include "paxos/limits.h"
+#include "paxos/membership.h"
 
 namespace synod::node {
 namespace {
@@ -65,7 +66,6 @@ Result<std::unique_ptr<Node>> Node::Open(NodeOptions options) {
     return Status::InvalidArgument("node id " + std::to_string(options.id) +
                                    " is not in the cluster spec " + options.cluster.ToString());
   }
-  if (options.cluster_id == 0) options.cluster_id = ClusterIdOf(options.cluster);
   if (options.seed == 0) options.seed = std::random_device{}() | 1;
   if (!options.metrics) {
     options.metrics =
@@ -81,7 +81,8 @@ Result<std::unique_ptr<Node>> Node::Open(NodeOptions options) {
 Status Node::Recover() {
   storage::StoreOptions so;
   so.data_dir = options_.data_dir;
-  so.cluster_id = options_.cluster_id;
+  so.cluster_id = options_.cluster_id != 0 ? options_.cluster_id : ClusterIdOf(options_.cluster);
+  so.adopt_cluster_id = options_.cluster_id == 0;
   so.node_id = options_.id;
   auto store = storage::RocksLogStore::Open(so);
   if (!store.ok()) return store.status();
@@ -89,6 +90,7 @@ Status Node::Recover() {
   auto recovered = store_->Recover();
   if (!recovered.ok()) return recovered.status();
   RecoveredState& r = recovered.value();
+  if (Status s = CheckClusterId(so.cluster_id, r.joined); !s.ok()) return s;
   app_ = std::make_unique<LedgerApp>(store_.get());
   backup_ = std::make_unique<BackupSource>(options_.id, app_.get(), metrics_.get());
   Status opened = app_->Open();
@@ -109,6 +111,9 @@ Status Node::Recover() {
   CoreConfig config;
   config.self = options_.id;
   config.members = options_.cluster.Ids();
+  for (const net::NodeAddress& a : options_.cluster.nodes) {
+    config.addresses[a.id] = a.host + ":" + std::to_string(a.port);
+  }
   config.seed = options_.seed;
   config.window = options_.window;
   config.incarnation = store_->meta().incarnation;
@@ -120,6 +125,28 @@ Status Node::Recover() {
   Ready ready;
   core_->Start(&ready);
   return Flush(ready);
+}
+
+// The data dir's cluster id (ARCHITECTURE.md: a node refuses another cluster's data dir). The
+// id is derived from --cluster when the data dir is created. Once the node joined, the
+// configuration on disk decides and --cluster may name members added since, so a data dir
+// with another id opens (and says so); one that never joined must match --cluster.
+Status Node::CheckClusterId(uint64_t expected, bool joined) const {
+  const uint64_t stored = store_->meta().cluster_id;
+  if (stored == expected) return Status::Ok();
+  if (options_.cluster_id != 0 || !joined) {
+    return Status::InvalidArgument(
+        "data dir " + options_.data_dir + " belongs to cluster id " + std::to_string(stored) +
+        ", not cluster id " + std::to_string(expected) +
+        (options_.cluster_id != 0 ? std::string(" (given)")
+                                  : " (of --cluster " + options_.cluster.ToString() +
+                                        "); it never joined that cluster"));
+  }
+  spdlog::info(
+      "node {}: data dir of cluster id {} (made with an earlier --cluster); --cluster {} hashes "
+      "to {}: the configuration on disk decides",
+      options_.id, stored, options_.cluster.ToString(), expected);
+  return Status::Ok();
 }
 
 Status Node::Run(const std::atomic<bool>& stop) {
@@ -184,34 +211,66 @@ Status Node::Flush(Ready& ready) {
   for (const Decision& d : ready.decisions) {
     if (Status s = Apply(d); !s.ok()) return s;
   }
+  AnswerMembership(ready);
   LogRoleChange();
   LogMembership();
+  FollowConfigs();
   if (Status s = backup_->Poll(); !s.ok()) return s;
   return MaybeSnapshot();
 }
 
+// Applies a decided batch to the ledger. Membership commands (paxos/membership.h) are the
+// core's: they are left out of what the ledger sees (AnswerMembership answers them), and the
+// ledger's results are mapped back to the batch's commands.
 Status Node::Apply(const Decision& d) {
   if (d.slot <= app_->applied_slot()) return Status::Ok();  // Applied before a restart.
   const auto started = Clock::now();
-  auto results = app_->Apply(d.slot, *d.batch);
+  const Batch* batch = d.batch.get();
+  std::vector<size_t> index;  // Position in *d.batch of each command the ledger applies.
+  Batch ledger_batch;
+  for (size_t i = 0; i < d.batch->commands.size(); ++i) {
+    if (!IsMembershipPayload(d.batch->commands[i].payload)) index.push_back(i);
+  }
+  if (index.size() != d.batch->commands.size()) {
+    ledger_batch.timestamp_ns = d.batch->timestamp_ns;
+    for (size_t i : index) ledger_batch.commands.push_back(d.batch->commands[i]);
+    batch = &ledger_batch;
+  }
+  auto results = app_->Apply(d.slot, *batch);
   if (!results.ok()) {
     spdlog::error("node {}: applying slot {} failed: {}", options_.id, d.slot,
                   results.status().ToString());
     return results.status();
   }
+  SYNOD_CHECK(results.value().size() == index.size());
   metrics_->ObserveApplied(*d.batch, ElapsedNs(started));
   for (const Command& c : d.batch->commands) applied_bytes_since_snapshot_ += c.payload.size();
   const NodeId leader = core_->replica().leader();
-  for (size_t i = 0; i < d.batch->commands.size(); ++i) {
+  for (size_t j = 0; j < index.size(); ++j) {
+    const size_t i = index[j];
     const Command& c = d.batch->commands[i];
     auto it = waiting_.find({c.client_id, c.request_id});
     if (it == waiting_.end()) continue;
-    InvokedMsg reply{c.client_id, c.request_id, true, results.value()[i], leader};
+    InvokedMsg reply{c.client_id, c.request_id, true, results.value()[j], leader};
     metrics_->ObserveReply(it->second.kind, reply);
     transport_->Send({options_.id, kClientEndpoint, std::move(reply)}, it->second.routing_id);
     waiting_.erase(it);
   }
   return Status::Ok();
+}
+
+// The core's answers to membership commands: the waiting client gets the JSON as its result
+// (ok: the cluster answered, whether it made the change or refused it).
+void Node::AnswerMembership(const Ready& ready) {
+  const NodeId leader = core_->replica().leader();
+  for (const auto& [key, answer] : ready.membership_results) {
+    auto it = waiting_.find(key);
+    if (it == waiting_.end()) continue;
+    InvokedMsg reply{key.first, key.second, true, answer, leader};
+    metrics_->ObserveReply(it->second.kind, reply);
+    transport_->Send({options_.id, kClientEndpoint, std::move(reply)}, it->second.routing_id);
+    waiting_.erase(it);
+  }
 }
 
 // Every snapshot_every_slots applied slots: take a consistent view of the ledger on this
@@ -291,7 +350,7 @@ void Node::Route(Envelope& e) {
   if (auto* w = std::get_if<WelcomeMsg>(&e.body); w && w->snapshot.slot > 0 && w->snapshot.data) {
     // The snapshot does not travel in the Welcome: the receiver fetches it in chunks.
     WelcomeMsg header{Snapshot{w->snapshot.slot, nullptr}, w->decisions, w->snapshot.data->size(),
-                      w->genesis};
+                      w->genesis, w->configs};
     served_[w->snapshot.slot] = w->snapshot.data;
     while (served_.size() > kServedSnapshotsMax) served_.erase(served_.begin());
     metrics_->welcomes_sent.fetch_add(1, std::memory_order_relaxed);
@@ -479,7 +538,10 @@ Status Node::ServeReads() {
     std::optional<std::string> result;
     if (core_->role() == Core::Role::kLeader && leader.ballot() == r.ballot) {
       if (leader.confirmed_slot() < r.after || app_->applied_slot() + 1 < r.after) break;
-      result = app_->Query(r.command.payload);
+      // A configuration boundary between the two: no single quorum argument; use the log.
+      if (leader.SameConfiguration(r.after, leader.confirmed_slot())) {
+        result = app_->Query(r.command.payload);
+      }
     }
     if (result) {
       InvokedMsg reply{r.command.client_id, r.command.request_id, true, std::move(*result),
@@ -518,7 +580,16 @@ StatusReportMsg Node::Report(bool check) {
   r.applied_slot = app_->applied_slot();
   r.snapshot_slot = replica.snapshot().slot;
   r.state_hash = app_->StateHash();
-  r.members = options_.cluster.Ids();
+  if (core_->joined() && !core_->configs().empty()) {
+    const ClusterConfig& current = core_->current_config();
+    r.members = current.Voters();
+    r.learners = current.Learners();
+    r.effective_slot = current.from;
+  } else {
+    r.members = options_.cluster.Ids();
+  }
+  r.removed = core_->joined() && core_->removed();
+  r.cluster_flag_mismatch = cluster_flag_mismatch_;
   for (const auto& [name, count] : transport_->rejections().Items()) {
     r.rejected.emplace_back(name, count);
   }
@@ -612,6 +683,99 @@ void Node::LogRoleChange() {
   }
   role_ = role;
   leader_ = leader;
+}
+
+// Every node the configuration history names; before the node joined also the --cluster ids
+// (whom Bootstrap asks, and who may welcome us).
+std::vector<NodeId> Node::KnownMembers() const {
+  std::vector<NodeId> ids = AllMembers(core_->configs());
+  if (!core_->joined() || ids.empty()) {
+    for (NodeId id : options_.cluster.Ids()) ids.push_back(id);
+  }
+  ids.push_back(options_.id);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+// Where node `id` listens: the latest configuration that gives its address, else --cluster.
+Result<net::NodeAddress> Node::AddressOf(NodeId id) const {
+  const std::vector<ClusterConfig>& configs = core_->configs();
+  for (auto c = configs.rbegin(); c != configs.rend(); ++c) {
+    const ConfigMember* m = c->Find(id);
+    if (m == nullptr || m->address.empty()) continue;
+    auto spec = net::ClusterSpec::Parse(std::to_string(id) + "=" + m->address);
+    if (!spec.ok()) return spec.status();
+    return spec.value().nodes.front();
+  }
+  if (const net::NodeAddress* a = options_.cluster.Find(id)) return *a;
+  return Status::NotFound("no address known for node " + std::to_string(id));
+}
+
+void Node::FollowConfigs() {
+  if (core_->joined() && core_->removed() && !removed_logged_) {
+    spdlog::warn(
+        "node {} was removed from the cluster (the configuration from slot {} does not name "
+        "it): it stays up, idle, and takes no part; stop it and delete its data dir",
+        options_.id, core_->current_config().from);
+    removed_logged_ = true;
+  }
+  CheckClusterFlag();
+  const std::vector<ClusterConfig>& configs = core_->configs();
+  if (configs == configs_seen_ && core_->joined() == joined_seen_) return;
+  // Before joining the history is only --cluster's; once joined, each configuration once.
+  for (const ClusterConfig& c : core_->joined() ? configs : std::vector<ClusterConfig>{}) {
+    if (!joined_seen_ ||
+        std::find(configs_seen_.begin(), configs_seen_.end(), c) == configs_seen_.end()) {
+      spdlog::info("node {}: configuration from slot {}: {}", options_.id, c.from,
+                   ConfigToString(c));
+    }
+  }
+  configs_seen_ = configs;
+  joined_seen_ = core_->joined();
+  // Keys first: a node added since start is admitted once its key is in the trust dir.
+  if (Status s = transport_->ReloadTrust(); !s.ok()) {
+    spdlog::warn("node {}: cannot reread the trust dir, keeping the keys loaded before: {}",
+                 options_.id, s.ToString());
+  }
+  members_ = KnownMembers();
+  for (NodeId id : members_) {
+    if (id == options_.id) continue;
+    auto address = AddressOf(id);
+    Status s = address.ok() ? transport_->AddPeer(address.value()) : address.status();
+    if (!s.ok()) {
+      spdlog::warn("node {}: cannot connect to member {}: {}", options_.id, id, s.ToString());
+    }
+  }
+  for (NodeId id : transport_->PeerIds()) {
+    if (!std::binary_search(members_.begin(), members_.end(), id)) {
+      spdlog::info("node {}: disconnects from node {}, no longer a member", options_.id, id);
+      transport_->RemovePeer(id);
+    }
+  }
+  metrics_->SetPeers(members_);
+}
+
+// Once joined, the configuration in use decides; a --cluster that lists other members or
+// addresses is reported (logged once per run, in `synod status` while it holds), never obeyed.
+void Node::CheckClusterFlag() {
+  if (!core_->joined() || core_->configs().empty()) return;
+  const ClusterConfig& current = core_->current_config();
+  if (current.from == current_from_seen_) return;
+  current_from_seen_ = current.from;
+  std::vector<std::pair<NodeId, std::string>> flag, used;
+  for (const net::NodeAddress& a : options_.cluster.nodes) {
+    flag.emplace_back(a.id, a.host + ":" + std::to_string(a.port));
+  }
+  for (const ConfigMember& m : current.members) used.emplace_back(m.id, m.address);
+  cluster_flag_mismatch_ = flag != used;
+  if (cluster_flag_mismatch_ && !mismatch_logged_) {
+    mismatch_logged_ = true;  // Once per run; `synod status` shows it whenever it holds.
+    spdlog::warn(
+        "node {}: --cluster {} differs from the cluster's configuration {} (from slot {}); the "
+        "configuration on disk wins: update --cluster to match it",
+        options_.id, options_.cluster.ToString(), ConfigToString(current), current.from);
+  }
 }
 
 }  // namespace synod::node

@@ -53,7 +53,11 @@ struct NodeOptions {
   NodeId id = 0;
   net::ClusterSpec cluster;
   std::string data_dir;
-  uint64_t cluster_id = 0;  // 0: derived from the cluster spec (ClusterIdOf).
+  // The cluster id the data dir is bound to. 0: derived from the cluster spec (ClusterIdOf)
+  // when the data dir is created; an existing data dir keeps the id it was created with once
+  // it joined a cluster (the configuration on disk decides from then on; --cluster may list
+  // members added since). Non-zero: checked against the data dir's, always.
+  uint64_t cluster_id = 0;
   uint32_t tick_ms = 5;
   uint64_t snapshot_every_slots = 2000;
   uint32_t window = CoreConfig{}.window;  // Slots the leader keeps in flight (1..kWindowMax).
@@ -78,6 +82,7 @@ class Node {
  private:
   explicit Node(NodeOptions options) : options_(std::move(options)), metrics_(options_.metrics) {}
   Status Recover();
+  Status CheckClusterId(uint64_t expected, bool joined) const;
   Status Flush(Ready& ready);
   Status Apply(const Decision& decision);
   Status MaybeSnapshot();
@@ -91,6 +96,13 @@ class Node {
   StatusReportMsg Report(bool check);
   void LogRoleChange();
   void LogMembership();
+  // After every Flush: follows the configuration history (Core, "Membership") with the peer
+  // sockets, the screen's member list, the per-peer metrics and one log line per change.
+  void FollowConfigs();
+  std::vector<NodeId> KnownMembers() const;
+  Result<net::NodeAddress> AddressOf(NodeId id) const;
+  void CheckClusterFlag();
+  void AnswerMembership(const Ready& ready);
   void ReportInvalidFrames();
   void PublishMetrics();
   // Snapshot transfer (see node.cc): Welcomes travel without their snapshot, which the
@@ -147,8 +159,16 @@ class Node {
   // Snapshots announced in our Welcomes, kept while peers may still fetch them (the core may
   // move on to a newer one meanwhile). At most kServedSnapshotsMax.
   std::map<Slot, std::shared_ptr<const std::string>> served_;
-  std::vector<NodeId> members_ = options_.cluster.Ids();  // For the screen (net/screen.h).
-  net::NoteOnce noted_screen_;                            // Screen reasons already logged.
+  // Every node a configuration names, plus the --cluster ids until joined: the peers we keep
+  // sockets to and accept messages from (net/screen.h). Ascending, includes self.
+  std::vector<NodeId> members_ = options_.cluster.Ids();
+  std::vector<ClusterConfig> configs_seen_;  // The history members_ was computed from.
+  bool joined_seen_ = false;
+  Slot current_from_seen_ = 0;  // `from` of the configuration last checked against --cluster.
+  bool cluster_flag_mismatch_ = false;
+  bool mismatch_logged_ = false;
+  bool removed_logged_ = false;
+  net::NoteOnce noted_screen_;  // Screen reasons already logged.
   Core::Role role_ = Core::Role::kLearner;
   NodeId leader_ = 0;
   bool rejoining_logged_ = false;  // As last logged (see LogMembership).

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "paxos/types.h"
@@ -15,13 +17,18 @@ enum class PlantedBug {
   kAcceptorForgetsOnRestart,  // The reference design: promise and accepted lost on restart.
   kLeaderIgnoresPromises,     // An adopted leader proposes no-ops instead of accepted values.
   kRejoinVotesAtOnce,         // A node with a wiped data dir votes as soon as it is welcomed.
+  kReconfigSkipsExtension,    // A leader opens slots of a new configuration without phase 1.
 };
 
 struct CoreConfig {
   NodeId self = 0;
-  std::vector<NodeId> members;  // All voting members, sorted ascending, includes self.
-  uint64_t seed = 1;            // Seeds the backoff randomness.
-  uint64_t incarnation = 0;     // Of the data dir: random at its creation, 0 = unknown.
+  // The nodes of the cluster spec (--cluster), sorted ascending, includes self. Before the
+  // node joined: whom Bootstrap asks, and (on the Seed) the genesis configuration. After it
+  // joined, the configuration history (Core, "Membership") decides, not this list.
+  std::vector<NodeId> members;
+  std::map<NodeId, std::string> addresses;  // HOST:PORT of `members`, for the genesis config.
+  uint64_t seed = 1;                        // Seeds the backoff randomness.
+  uint64_t incarnation = 0;                 // Of the data dir: random at its creation, 0 = unknown.
 
   uint32_t window = 8;                     // Slots a leader keeps in flight.
   uint32_t heartbeat_ticks = 20;           // Leader sends Active this often.

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "paxos/membership.h"
+
 namespace synod {
 namespace {
 
@@ -13,7 +15,7 @@ Acceptor MakeAcceptor(const CoreConfig& config, const RecoveredState& r) {
   if (!r.accepted.empty()) compacted = std::min(compacted, r.accepted.begin()->first);
   Acceptor acceptor(config.self, r.promised, r.accepted, r.snapshot.slot > 0 ? compacted : 0);
   acceptor.Compact(r.membership.vote_floor);  // A rejoined acceptor holds nothing below it.
-  if (r.joined && r.membership.rejoining) acceptor.StopVoting();
+  if (r.joined && (r.membership.rejoining || r.membership.learning)) acceptor.StopVoting();
   return acceptor;
 }
 
@@ -39,8 +41,9 @@ Core::Core(CoreConfig config, RecoveredState recovered)
       acceptor_(MakeAcceptor(config_, recovered)),
       bootstrap_(config_) {
   SYNOD_CHECK(std::is_sorted(config_.members.begin(), config_.members.end()));
-  SYNOD_CHECK(IsMember(config_.self));
-  replica_ = std::make_unique<Replica>(config_, recovered.snapshot, std::move(recovered.decided));
+  SYNOD_CHECK(std::binary_search(config_.members.begin(), config_.members.end(), config_.self));
+  replica_ = std::make_unique<Replica>(config_, recovered.snapshot, std::move(recovered.decided),
+                                       std::move(recovered.configs));
   leader_ = std::make_unique<Leader>(config_, replica_.get(), &prng_);
   // Our next ballot must be above what our own acceptor promised, or a restarted leader could
   // reuse a ballot whose values its acceptor never accepted (a rejoined acceptor's promise).
@@ -56,11 +59,38 @@ void Core::Start(Ready* ready) {
 Core::Role Core::role() const {
   if (!joined_) return Role::kLearner;
   if (leader_->active()) return Role::kLeader;
-  return membership_.rejoining ? Role::kLearner : Role::kFollower;
+  return membership_.rejoining || membership_.learning || removed() ? Role::kLearner
+                                                                    : Role::kFollower;
 }
 
-bool Core::IsMember(NodeId id) const {
-  return std::binary_search(config_.members.begin(), config_.members.end(), id);
+const std::vector<ClusterConfig>& Core::configs() const { return replica_->configs(); }
+
+const ClusterConfig& Core::current_config() const {
+  return replica_->ConfigAt(replica_->slot_next());
+}
+
+bool Core::removed() const {
+  if (!joined_) return false;
+  const Slot from = current_config().from;
+  for (const ClusterConfig& c : replica_->configs()) {
+    if (c.from >= from && c.Has(config_.self)) return false;
+  }
+  return true;
+}
+
+bool Core::CanLead() const {
+  return joined_ && !membership_.learning && current_config().IsVoter(config_.self);
+}
+
+// Before joining: the nodes of the cluster spec. After: every node the configuration history
+// names, voter or learner (a learner must be able to Join and ask for catch-up).
+bool Core::IsMember(NodeId id) {
+  if (!joined_) return std::binary_search(config_.members.begin(), config_.members.end(), id);
+  if (known_version_ != replica_->configs_version() || known_.empty()) {
+    known_ = AllMembers(replica_->configs());
+    known_version_ = replica_->configs_version();
+  }
+  return std::binary_search(known_.begin(), known_.end(), id);
 }
 
 void Core::Step(const Envelope& envelope, Ready* ready) {
@@ -82,10 +112,16 @@ void Core::Tick(uint64_t now_ns, Ready* ready) {
   } else {
     leader_->Tick(tick_, now_ns_, ready);
     const bool rejoin_scout = membership_.rejoining && vote_floor_ == 0;
-    if (replica_->Tick(tick_, leader_->active(), ready)) {
+    const bool probe =
+        (membership_.learning || !current_config().IsVoter(config_.self)) && !removed();
+    if (replica_->Tick(tick_, leader_->active(), ready, probe) && CanLead()) {
       leader_->StartScout(tick_, ready, rejoin_scout);
     }
     if (membership_.rejoining) RecoverVote(ready);
+    const ClusterConfig& latest = replica_->latest_config();
+    if (membership_.learning || (latest.Has(config_.self) && !latest.IsVoter(config_.self))) {
+      Promote(ready);
+    }
   }
   DeliverLocal(ready, mark);
 }
@@ -139,7 +175,7 @@ void Core::Handle(const Envelope& e, Ready* ready) {
   if (auto* m = std::get_if<CatchupMsg>(&e.body)) return replica_->OnCatchup(from, *m, ready);
   if (auto* m = std::get_if<TakeOverMsg>(&e.body)) {
     // A rejoining node takes over only through its rejoin scout.
-    if (!membership_.rejoining) leader_->TakeOver(m->ballot, tick_, ready);
+    if (!membership_.rejoining && CanLead()) leader_->TakeOver(m->ballot, tick_, ready);
     return;
   }
   if (auto* m = std::get_if<DecisionsMsg>(&e.body)) return replica_->OnDecisions(*m, ready);
@@ -181,7 +217,11 @@ void Core::OnWelcome(const WelcomeMsg& msg, Ready* ready) {
     const bool genesis = config_.incarnation != 0 &&
                          std::find(msg.genesis.begin(), msg.genesis.end(), me) != msg.genesis.end();
     membership_.genesis = msg.genesis;
-    if (!genesis && config_.planted_bug != PlantedBug::kRejoinVotesAtOnce) {
+    replica_->AdoptConfigs(msg.configs, ready);  // The cluster's history, not our --cluster.
+    if (!genesis && !replica_->latest_config().IsVoter(config_.self)) {
+      membership_.learning = true;  // Added by `member add`: learn, then ask to be promoted.
+      acceptor_.StopVoting();
+    } else if (!genesis && config_.planted_bug != PlantedBug::kRejoinVotesAtOnce) {
       membership_.rejoining = true;
       acceptor_.StopVoting();
     }
@@ -213,6 +253,9 @@ void Core::OnInvoke(const InvokeMsg& msg, Ready* ready) {
 void Core::BecomeMember(Ready* ready) {
   joined_ = true;
   PersistMembership(ready);
+  // The configuration it joins with (the genesis one when forming) goes to disk now: after a
+  // restart with another --cluster the node must still know it (the disk wins).
+  replica_->PersistConfigs(ready);
 }
 
 void Core::PersistMembership(Ready* ready) {
@@ -236,8 +279,40 @@ void Core::RecoverVote(Ready* ready) {
   acceptor_.StartVoting(vote_floor_, leader_->rejoin_ballot(), ready);
 }
 
+// A learner caught up with the leader asks to become a voter (a kPromote command, retried
+// while it stays a learner). A node that joined as a learner (a new data dir) starts voting
+// once a configuration that counts it governs its first undecided slot: every slot below that
+// configuration's first one is decided here, so its floor goes there (see "Membership"). A
+// member removed and added back with its data dir kept its acceptor and never stopped voting.
+void Core::Promote(Ready* ready) {
+  const auto& configs = replica_->configs();
+  if (membership_.learning && current_config().IsVoter(config_.self)) {
+    size_t i = static_cast<size_t>(&current_config() - configs.data());
+    while (i > 0 && configs[i - 1].IsVoter(config_.self)) --i;
+    const Slot floor = configs[i].from;
+    membership_.learning = false;
+    membership_.vote_floor = std::max(membership_.vote_floor, floor);
+    PersistMembership(ready);  // Before the promise and any vote, in the same synced write.
+    acceptor_.StartVoting(membership_.vote_floor, Ballot{}, ready);
+    return;
+  }
+  const ClusterConfig& latest = replica_->latest_config();
+  if (!latest.Has(config_.self) || latest.IsVoter(config_.self)) return;  // Not asked, or done.
+  const NodeId leader = replica_->leader();
+  const bool caught_up =
+      leader != 0 && leader != config_.self &&
+      replica_->slot_next() + kConfigDelaySlots > replica_->leader_decided_slot();
+  if (!caught_up) return;
+  if (promote_tick_ != 0 && tick_ - promote_tick_ < 4 * config_.leader_timeout_ticks) return;
+  promote_tick_ = tick_;
+  promote_seq_ = std::max(promote_seq_ + 1, now_ns_);
+  Command c{kPromoteClientBase + config_.self, promote_seq_,
+            EncodeMembershipChange({MembershipChange::Op::kPromote, config_.self, ""})};
+  replica_->OnInvoke(c, tick_, ready);
+}
+
 bool Core::TransferLeadership(NodeId to) {
-  if (!joined_ || membership_.rejoining || !IsMember(to)) return false;
+  if (!joined_ || membership_.rejoining || !current_config().IsVoter(to)) return false;
   return leader_->BeginTransfer(to, tick_);
 }
 
@@ -253,8 +328,12 @@ std::string Core::CheckInvariants() const {
   if (e.empty() && !joined_ && leader_->state() != Leader::State::kIdle) {
     e = "core: leader acting before the node joined";
   }
-  if (e.empty() && acceptor_.voting() == membership_.rejoining && joined_) {
-    e = "core: acceptor votes while rejoining, or not after";
+  if (e.empty() && joined_ &&
+      acceptor_.voting() == (membership_.rejoining || membership_.learning)) {
+    e = "core: acceptor votes while rejoining or learning, or not after";
+  }
+  if (e.empty() && membership_.rejoining && membership_.learning) {
+    e = "core: rejoining and learning at once";
   }
   return e;
 }

@@ -45,6 +45,35 @@
 // scout gives up after a leader timeout and retries, so the others keep electing leaders.
 // The Seed forms a cluster only once every member asked (Seed), so wiping a majority makes it
 // rejoin (and wait), never form a second, empty cluster.
+//
+// Membership (paxos/membership.h). The configuration (voters and learners) is part of the
+// replicated state: `synod member add|remove` is a command decided in some slot c, and the
+// configuration it yields governs every slot from c + kConfigDelaySlots on. Every replica that
+// handed out the same prefix holds the same history (it is persisted as kConfig, travels in
+// every Welcome, and a replayed slot is recognised as applied), and a leader opens a slot only
+// when every slot kConfigDelaySlots below it is decided, so all nodes agree on the voters of
+// each slot a leader opens. Both phases of Paxos for a slot use that slot's voters: a scout
+// asks the voters of its first slot, and a leader runs an extension scout (same ballot) with
+// the voters of each later configuration before opening its first slot (Leader,
+// "Membership"). A value chosen at slot s was accepted by a majority of config(s)'s voters;
+// any later leader has phase 1 from a majority of the same voters for s, so it finds it.
+//  - `add` makes a LEARNER: welcomed (Join -> Welcome with the history), it receives every
+//    decision but its acceptor does not vote. Once within kConfigDelaySlots of the leader's
+//    decided slot it proposes its own promotion. It starts voting only when the configuration
+//    that counts it governs its first undecided slot a: then every slot below a is decided,
+//    so its acceptor's floor is a (like a rejoin's H) and it never answers for older slots,
+//    where an earlier incarnation of the same id might have voted.
+//  - `remove` drops a voter or learner. A leader that is not a voter of the slot it would
+//    open next hands leadership to one that is (Leader "Transfer"); a removed node stops
+//    leading and its peers stop listening to it once no configuration names it.
+//  - A learner that no leader can be elected without (it is a voter of the next slot) would
+//    never hear an Active: learners ask peers for decisions now and then regardless.
+//  - A rejoin (above) is adopted only while one configuration governs its whole range (no
+//    change pending in the history or among the values it found); otherwise it retries later.
+//    Changes keep being decided without the rejoiner while the other voters are a majority;
+//    in a configuration that needs the rejoiner's vote to decide the pending change, the
+//    rejoin waits forever (safe, not live), like two rejoining nodes. The simulator wipes only
+//    when nothing is pending and asks for no change while a node rejoins.
 #pragma once
 
 #include <deque>
@@ -92,6 +121,14 @@ class Core {
   bool joined() const { return joined_; }
   bool rejoining() const { return membership_.rejoining; }
   const Membership& membership() const { return membership_; }
+  // Joined as a learner and not promoted yet: receives decisions, does not vote.
+  bool learning() const { return membership_.learning; }
+  // The configuration history this node knows (ascending `from`); see "Membership".
+  const std::vector<ClusterConfig>& configs() const;
+  // The configuration that governs this node's first undecided slot.
+  const ClusterConfig& current_config() const;
+  // No configuration from the current one on names this node: it was removed.
+  bool removed() const;
   Role role() const;
   uint64_t tick() const { return tick_; }
   const Acceptor& acceptor() const { return acceptor_; }
@@ -109,7 +146,9 @@ class Core {
   void Form(Ready* ready);
   void PersistMembership(Ready* ready);
   void RecoverVote(Ready* ready);
-  bool IsMember(NodeId id) const;
+  void Promote(Ready* ready);
+  bool IsMember(NodeId id);
+  bool CanLead() const;
 
   CoreConfig config_;
   Prng prng_;
@@ -124,6 +163,10 @@ class Core {
   Bootstrap bootstrap_;
   std::optional<Seed> seed_;
   std::deque<Envelope> local_;
+  std::vector<NodeId> known_;  // AllMembers of the history at known_version_ (IsMember).
+  uint64_t known_version_ = 0;
+  uint64_t promote_tick_ = 0;  // Last promotion request (Promote).
+  uint64_t promote_seq_ = 0;
 };
 
 const char* RoleName(Core::Role role);

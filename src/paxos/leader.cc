@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "paxos/limits.h"
+#include "paxos/membership.h"
 #include "paxos/replica.h"
 
 namespace synod {
@@ -14,7 +15,8 @@ void Leader::StartScout(uint64_t tick, Ready* ready, bool rejoin) {
   if (state_ != State::kIdle || tick < backoff_until_tick_) return;
   ballot_ = Ballot{std::max(ballot_.round, highest_seen_.round) + 1, config_.self};
   highest_seen_ = ballot_;
-  scout_ = std::make_unique<Scout>(config_.self, config_.members, ballot_, replica_->slot_next(),
+  const Slot first = replica_->slot_next();
+  scout_ = std::make_unique<Scout>(config_.self, replica_->ConfigAt(first).Voters(), ballot_, first,
                                    rejoin);
   state_ = State::kScouting;
   last_retransmit_tick_ = tick;
@@ -23,6 +25,7 @@ void Leader::StartScout(uint64_t tick, Ready* ready, bool rejoin) {
 }
 
 void Leader::OnPromise(NodeId from, const PromiseMsg& msg, uint64_t tick, Ready* ready) {
+  if (state_ == State::kActive && extension_) return OnExtensionPromise(from, msg, tick, ready);
   if (state_ != State::kScouting) return ObserveBallot(msg.ballot, tick);
   switch (scout_->OnPromise(from, msg)) {
     case PhaseOutcome::kDone:
@@ -41,6 +44,13 @@ void Leader::Adopt(uint64_t tick, Ready* ready) {
   // durable snapshot) and the promises may lack their pvalues: never propose there; the
   // replica learns those slots by catch-up.
   const Slot floor = std::max(scout_->slot_first(), scout_->compacted_below());
+  if (scout_->rejoin() && !RejoinSettled(*scout_)) {
+    // Core, "Membership": a rejoin needs one configuration over the whole range it adopts.
+    StepDown(ballot_, tick);
+    return;
+  }
+  covered_.clear();
+  covered_.insert(replica_->ConfigAt(scout_->slot_first()).Voters());
   Slot top = floor;  // One past the highest slot known to be in use.
   for (const auto& [slot, pv] : scout_->pvalues()) top = std::max(top, slot + 1);
   top = std::max(top, replica_->max_decided() + 1);
@@ -61,7 +71,7 @@ void Leader::Adopt(uint64_t tick, Ready* ready) {
     // New batches go above every re-proposed one in cluster time too.
     last_timestamp_ns_ = std::max(last_timestamp_ns_, pv.batch->timestamp_ns);
     if (config_.planted_bug != PlantedBug::kLeaderIgnoresPromises) {
-      adopt_values_.emplace(slot, pv.batch);
+      adopt_values_.emplace(slot, pv);
     }
   }
   scout_.reset();
@@ -81,7 +91,7 @@ void Leader::OnAccepted(NodeId from, const AcceptedMsg& msg, uint64_t tick, Read
       // ballot only, and its replica takes the batch from its acceptor.
       const Commander& c = it->second;
       confirmed_slot_ = std::max(confirmed_slot_, msg.slot);
-      for (NodeId m : config_.members) {
+      for (NodeId m : DecisionRecipients(msg.slot)) {
         const bool has_it = m != config_.self && c.Answered(m);
         ready->messages.push_back(
             {config_.self, m, DecisionMsg{msg.slot, ballot_, has_it ? nullptr : c.batch()}});
@@ -115,6 +125,8 @@ void Leader::StepDown(const Ballot& by, uint64_t tick) {
   state_ = State::kIdle;
   transfer_to_ = 0;
   scout_.reset();
+  extension_.reset();
+  covered_.clear();
   commanders_.clear();
   adopt_values_.clear();
   adopt_next_ = adopt_top_ = 0;
@@ -127,49 +139,54 @@ void Leader::StepDown(const Ballot& by, uint64_t tick) {
 // Packs everything queued into new slots while the window has room: one slot per flush, so
 // batches grow while slots are in flight and shrink when idle.
 void Leader::Flush(Ready* ready) {
-  // First what adoption found in use, in slot order: the pvalue, else a no-op in a hole.
-  while (state_ == State::kActive && commanders_.size() < config_.window &&
-         adopt_next_ < adopt_top_) {
+  while (state_ == State::kActive && commanders_.size() < config_.window) {
+    // First what adoption found in use, in slot order: the pvalue, else a no-op in a hole.
     // Everything below slot_next is decided (it may have jumped far: a Welcome's snapshot).
-    adopt_next_ = std::max(adopt_next_, replica_->slot_next());
-    if (adopt_next_ >= adopt_top_) break;
-    const Slot slot = adopt_next_++;
-    if (replica_->IsDecided(slot)) continue;
+    if (adopt_next_ < adopt_top_ && adopt_next_ < replica_->slot_next()) {
+      adopt_next_ = replica_->slot_next();
+      adopt_values_.erase(adopt_values_.begin(), adopt_values_.lower_bound(adopt_next_));
+    }
+    const bool adopting = adopt_next_ < adopt_top_;
+    // A slot may be decided without us: while an extension scout waits, a leader with a lower
+    // ballot can still choose values in slots of that configuration (Core, "Membership").
+    if (!adopting) SkipDecided();
+    // A read waits for a slot launched after it arrived; with no command queued, a no-op.
+    const bool barrier = barrier_slot_ != 0 && barrier_slot_ >= next_slot_;
+    if (!adopting && (transfer_to_ != 0 || (queue_.empty() && !barrier))) return;
+    const Slot slot = adopting ? adopt_next_ : next_slot_;
+    if (adopting && replica_->IsDecided(slot)) {
+      adopt_values_.erase(adopt_next_++);
+      continue;
+    }
+    if (!MayOpen(slot, ready)) return;
     BatchRef batch;
-    if (auto it = adopt_values_.find(slot); it != adopt_values_.end()) {
-      batch = std::move(it->second);
-      adopt_values_.erase(it);
+    if (adopting) {
+      ++adopt_next_;
+      if (auto it = adopt_values_.find(slot); it != adopt_values_.end()) {
+        batch = std::move(it->second.batch);
+        adopt_values_.erase(it);
+      } else {
+        auto noop = std::make_shared<Batch>();
+        noop->timestamp_ns = adopt_timestamp_ns_;
+        batch = std::move(noop);
+      }
+      adopt_timestamp_ns_ = std::max(adopt_timestamp_ns_, batch->timestamp_ns);
     } else {
-      auto noop = std::make_shared<Batch>();
-      noop->timestamp_ns = adopt_timestamp_ns_;
-      batch = std::move(noop);
+      auto fresh = std::make_shared<Batch>();
+      size_t bytes = 0;
+      while (!queue_.empty() && fresh->commands.size() < limits::kCommandsPerBatchMax &&
+             bytes + queue_.front().payload.size() <= limits::kBatchBytesMax) {
+        bytes += queue_.front().payload.size();
+        queued_ids_.erase({queue_.front().client_id, queue_.front().request_id});
+        fresh->commands.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      last_timestamp_ns_ = std::max(now_ns_, last_timestamp_ns_ + 1);
+      fresh->timestamp_ns = last_timestamp_ns_;
+      batch = std::move(fresh);
+      ++next_slot_;
     }
-    adopt_timestamp_ns_ = std::max(adopt_timestamp_ns_, batch->timestamp_ns);
     Launch(slot, std::move(batch), ready);
-  }
-  if (adopt_next_ < adopt_top_) return;  // New batches wait until that range is proposed.
-  while (state_ == State::kActive && transfer_to_ == 0 && commanders_.size() < config_.window &&
-         !queue_.empty()) {
-    auto batch = std::make_shared<Batch>();
-    size_t bytes = 0;
-    while (!queue_.empty() && batch->commands.size() < limits::kCommandsPerBatchMax &&
-           bytes + queue_.front().payload.size() <= limits::kBatchBytesMax) {
-      bytes += queue_.front().payload.size();
-      queued_ids_.erase({queue_.front().client_id, queue_.front().request_id});
-      batch->commands.push_back(std::move(queue_.front()));
-      queue_.pop_front();
-    }
-    last_timestamp_ns_ = std::max(now_ns_, last_timestamp_ns_ + 1);
-    batch->timestamp_ns = last_timestamp_ns_;
-    Launch(next_slot_++, std::move(batch), ready);
-  }
-  // A read waits for a slot launched after it arrived; with no command queued, a no-op.
-  if (state_ == State::kActive && transfer_to_ == 0 && commanders_.size() < config_.window &&
-      barrier_slot_ != 0 && barrier_slot_ >= next_slot_) {
-    auto noop = std::make_shared<Batch>();
-    last_timestamp_ns_ = std::max(now_ns_, last_timestamp_ns_ + 1);
-    noop->timestamp_ns = last_timestamp_ns_;
-    Launch(next_slot_++, std::move(noop), ready);
   }
 }
 
@@ -179,20 +196,96 @@ void Leader::ConfirmLeadership(Slot after, Ready* ready) {
   Flush(ready);
 }
 
+bool Leader::SameConfiguration(Slot a, Slot b) const {
+  return replica_->ConfigAt(a).from == replica_->ConfigAt(b).from;
+}
+
+// Whether `slot` may be opened now (Core, "Membership"): its configuration must be known (every
+// slot kConfigDelaySlots below it decided), this node must be one of its voters (else it hands
+// leadership to one), and this ballot must have phase 1 from a majority of its voters (else an
+// extension scout runs first).
+bool Leader::MayOpen(Slot slot, Ready* ready) {
+  if (slot >= replica_->slot_next() + kConfigDelaySlots) return false;
+  const ClusterConfig& config = replica_->ConfigAt(slot);
+  if (!config.IsVoter(config_.self)) {
+    if (transfer_to_ == 0 && commanders_.empty()) {
+      for (NodeId v : config.Voters()) {
+        if (v != config_.self) {
+          BeginTransfer(v, last_tick_);
+          break;
+        }
+      }
+    }
+    return false;
+  }
+  // Phase 1 by a majority of the same voters at this ballot, from an earlier slot on, covers it.
+  if (covered_.count(config.Voters()) > 0) return true;
+  if (config_.planted_bug == PlantedBug::kReconfigSkipsExtension) return true;
+  // One extension at a time, for the configuration the next slot needs (an older one may have
+  // gone stale: its slots were decided meanwhile by a leader with a lower ballot).
+  if (!extension_ || extension_->members() != config.Voters()) {
+    extension_ = std::make_unique<Scout>(config_.self, config.Voters(), ballot_, config.from);
+    extension_->SendPrepares(ready);
+  }
+  return false;
+}
+
+// An extension scout (same ballot, the next configuration's voters, from its first slot) was
+// adopted: merge what it found into the range still to propose, exactly as Adopt does.
+void Leader::OnExtensionPromise(NodeId from, const PromiseMsg& msg, uint64_t tick, Ready* ready) {
+  switch (extension_->OnPromise(from, msg)) {
+    case PhaseOutcome::kWaiting:
+      return;
+    case PhaseOutcome::kPreempted:
+      return StepDown(extension_->preempted_by(), tick);
+    case PhaseOutcome::kDone:
+      break;
+  }
+  const Slot first = extension_->slot_first();
+  SkipDecided();
+  // Slots already opened (or passed) were opened under a phase 1 of their own configuration;
+  // only the ones still to open can need what this phase 1 found.
+  const Slot cursor = adopt_next_ < adopt_top_ ? adopt_next_ : next_slot_;
+  Slot top = 0;
+  for (const auto& [slot, pv] : extension_->pvalues()) {
+    if (slot < std::max(first, cursor) || replica_->IsDecided(slot)) continue;
+    top = std::max(top, slot + 1);
+    last_timestamp_ns_ = std::max(last_timestamp_ns_, pv.batch->timestamp_ns);
+    if (config_.planted_bug == PlantedBug::kLeaderIgnoresPromises) continue;
+    // Several acceptors may report the slot: the highest ballot's value (P2c). Values the
+    // first scout found there are from other acceptors of the same configuration.
+    auto [it, inserted] = adopt_values_.try_emplace(slot, pv);
+    if (!inserted && pv.ballot > it->second.ballot) it->second = pv;
+  }
+  covered_.insert(replica_->ConfigAt(first).Voters());
+  extension_.reset();
+  if (top > next_slot_) {
+    // Nothing at or above `first` was opened (MayOpen refused it): propose the range up to top
+    // before any new batch, no-ops in its holes.
+    if (adopt_next_ >= adopt_top_) adopt_next_ = next_slot_;
+    adopt_top_ = top;
+    next_slot_ = top;
+  }
+  Flush(ready);
+}
+
 void Leader::Launch(Slot slot, BatchRef batch, Ready* ready) {
-  auto [it, inserted] =
-      commanders_.try_emplace(slot, config_.self, config_.members, ballot_, slot, std::move(batch));
+  auto [it, inserted] = commanders_.try_emplace(
+      slot, config_.self, replica_->ConfigAt(slot).Voters(), ballot_, slot, std::move(batch));
   SYNOD_CHECK(inserted);
   it->second.SendAccepts(ready);
 }
 
 void Leader::Announce(Ready* ready) {
   ActiveMsg active{ballot_, replica_->slot_next() - 1};
-  for (NodeId m : config_.members) ready->messages.push_back({config_.self, m, active});
+  for (NodeId m : AllMembers(replica_->configs())) {
+    ready->messages.push_back({config_.self, m, active});
+  }
 }
 
 void Leader::Tick(uint64_t tick, uint64_t now_ns, Ready* ready) {
   now_ns_ = now_ns;
+  last_tick_ = tick;
   const bool retransmit = tick - last_retransmit_tick_ >= config_.retransmit_ticks;
   if (state_ == State::kScouting && scout_->rejoin() &&
       tick - scout_start_tick_ >= config_.leader_timeout_ticks) {
@@ -213,10 +306,18 @@ void Leader::Tick(uint64_t tick, uint64_t now_ns, Ready* ready) {
   }
   if (retransmit) {
     for (auto& [slot, commander] : commanders_) commander.SendAccepts(ready);
+    if (extension_) extension_->SendPrepares(ready);
     last_retransmit_tick_ = tick;
   }
   if (transfer_to_ != 0) TickTransfer(tick, ready);
   Flush(ready);
+  // No longer a voter (removed) and handed over, or nobody to hand over to: stop leading, so
+  // that the voters stop hearing an Active that opens no slot and elect one of themselves.
+  if (state_ == State::kActive && commanders_.empty() &&
+      !replica_->ConfigAt(replica_->slot_next()).IsVoter(config_.self) &&
+      (take_over_sent_ || transfer_to_ == 0)) {
+    StepDown(ballot_, tick);
+  }
 }
 
 bool Leader::BeginTransfer(NodeId to, uint64_t tick) {
@@ -245,6 +346,35 @@ void Leader::TakeOver(const Ballot& from_ballot, uint64_t tick, Ready* ready) {
   StartScout(tick, ready);
 }
 
+void Leader::SkipDecided() {
+  next_slot_ = std::max(next_slot_, replica_->slot_next());  // One step, however far.
+  while (replica_->IsDecided(next_slot_)) ++next_slot_;      // Held decisions: few.
+}
+
+std::vector<NodeId> Leader::DecisionRecipients(Slot slot) const {
+  // The slot's configuration, and learners added since (they catch up sooner).
+  std::vector<NodeId> out;
+  for (const ConfigMember& m : replica_->ConfigAt(slot).members) out.push_back(m.id);
+  for (const ConfigMember& m : replica_->latest_config().members) out.push_back(m.id);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+// A rejoin (Core, "Rejoining") relies on every other voter having promised its ballot for
+// every slot it adopts: that holds only if one configuration governs them all, so no change
+// may be pending in the history nor among the values the scout found.
+bool Leader::RejoinSettled(const Scout& scout) const {
+  const Slot first = scout.slot_first();
+  if (replica_->ConfigAt(first).from != replica_->latest_config().from) return false;
+  for (const auto& [slot, pv] : scout.pvalues()) {
+    for (const Command& c : pv.batch->commands) {
+      if (IsMembershipPayload(c.payload)) return false;
+    }
+  }
+  return true;
+}
+
 std::string Leader::CheckInvariants() const {
   if ((scout_ != nullptr) != (state_ == State::kScouting)) return "leader: scout without scouting";
   if (state_ != State::kActive && !commanders_.empty()) return "leader: commanders while inactive";
@@ -254,6 +384,15 @@ std::string Leader::CheckInvariants() const {
     return "leader: commander at or above next slot";
   }
   if (queue_.size() != queued_ids_.size()) return "leader: queue index out of sync";
+  if (extension_ && state_ != State::kActive) return "leader: extension scout while inactive";
+  if (!adopt_values_.empty() && adopt_values_.begin()->first < adopt_next_) {
+    return "leader: adopted value kept below the adoption cursor";
+  }
+  for (const auto& [slot, c] : commanders_) {
+    if (slot >= replica_->slot_next() + kConfigDelaySlots) {
+      return "leader: slot " + std::to_string(slot) + " opened before its configuration was known";
+    }
+  }
   return "";
 }
 

@@ -29,6 +29,15 @@
 // proposed; Flush proposes them (their pvalue, else a no-op) in slot order before any new
 // batch, a window at a time, so a huge range (a hostile Promise naming a far slot; found by the
 // wire fuzzer) costs no more memory than a window.
+// Invariant: every commander's slot < the replica's slot_next + kConfigDelaySlots, and its
+// Accepts go to the voters of that slot's configuration (Core, "Membership").
+//
+// Membership. Each slot has one configuration (membership.h) and the leader runs both phases
+// for a slot with that configuration's voters: the Scout with those of its first slot; before
+// opening the first slot of a later configuration, an extension scout with the same ballot
+// asks that configuration's voters for phase 1 from its first slot on, and what they report
+// is proposed exactly like what the first scout found. A leader whose next slot it is not a
+// voter of hands leadership to one that is (Transfer).
 #pragma once
 
 #include <deque>
@@ -79,12 +88,15 @@ class Leader {
   // or a no-op when none is queued; nothing when one was launched since. confirmed_slot() is the
   // highest slot a commander of the current ballot saw chosen (0 after an adoption or a step-down).
   // Once confirmed_slot() >= next_slot() as it was when a read arrived, a majority accepted at our
-  // ballot after the read arrived, so no higher ballot had been adopted then and every value chosen
-  // by then is below that next_slot() (ours, or found at adoption): a read of the state with every
-  // slot below it applied is linearizable (node/node.h, "Reads").
+  // ballot after the read arrived, so no higher ballot had been adopted by then and every value
+  // chosen by then is below that next_slot() (ours, or found at adoption): a read of the state
+  // with every slot below it applied is linearizable (node/node.h, "Reads"). That quorum
+  // argument needs one set of voters: SameConfiguration(after, confirmed_slot()) must hold
+  // (Core, "Membership"), else the read goes through the log.
   void ConfirmLeadership(Slot after, Ready* ready);
   Slot next_slot() const { return next_slot_; }
   Slot confirmed_slot() const { return confirmed_slot_; }
+  bool SameConfiguration(Slot a, Slot b) const;
 
   State state() const { return state_; }
   bool active() const { return state_ == State::kActive; }
@@ -105,6 +117,11 @@ class Leader {
   void Launch(Slot slot, BatchRef batch, Ready* ready);
   void Announce(Ready* ready);
   void TickTransfer(uint64_t tick, Ready* ready);
+  bool MayOpen(Slot slot, Ready* ready);
+  void OnExtensionPromise(NodeId from, const PromiseMsg& msg, uint64_t tick, Ready* ready);
+  std::vector<NodeId> DecisionRecipients(Slot slot) const;
+  void SkipDecided();
+  bool RejoinSettled(const Scout& scout) const;
 
   const CoreConfig& config_;
   const Replica* replica_;
@@ -126,9 +143,14 @@ class Leader {
   Slot barrier_slot_ = 0;    // Launch a slot >= this even if no command is queued (0: none).
   Slot adopt_next_ = 0;      // Next slot of [floor, top) found at adoption.
   Slot adopt_top_ = 0;       // top at adoption.
-  uint64_t adopt_timestamp_ns_ = 0;        // Running batch timestamp over that range.
-  std::map<Slot, BatchRef> adopt_values_;  // Its pvalues not proposed yet.
-  NodeId transfer_to_ = 0;                 // Handing over to this member (0: no transfer).
+  uint64_t adopt_timestamp_ns_ = 0;      // Running batch timestamp over that range.
+  std::map<Slot, PValue> adopt_values_;  // Its pvalues not proposed yet.
+  // Phase 1 of ballot_ is done with a majority of each of these voter sets, for every slot of a
+  // configuration with those voters (Core, "Membership"); extension_ runs it for the next one.
+  std::set<std::vector<NodeId>> covered_;
+  std::unique_ptr<Scout> extension_;
+  uint64_t last_tick_ = 0;
+  NodeId transfer_to_ = 0;  // Handing over to this member (0: no transfer).
   uint64_t transfer_tick_ = 0;
   bool take_over_sent_ = false;
   Slot rejoin_top_ = 0;

@@ -21,6 +21,12 @@ inline constexpr size_t kSessionResultsMax = 4096;          // Remembered result
 inline constexpr size_t kResultBytesMax = 96 * 1024;        // One command's result.
 inline constexpr size_t kFrameBytesMax = 16 * 1024 * 1024;  // One wire frame.
 inline constexpr size_t kSnapshotChunkBytes = 1024 * 1024;  // One SnapshotChunk's data.
+// A configuration history (Core, "Membership") as it travels in a Welcome or lies on disk:
+// the governing configuration plus the pending ones. A change governs from its slot + 64
+// (kConfigDelaySlots), changes of one slot merge, and the core prunes the configurations no
+// slot uses any more, so an honest history holds at most 65.
+inline constexpr size_t kConfigHistoryMax = 128;
+inline constexpr size_t kAddressBytesMax = 255;  // HOST:PORT of one member.
 // How far past a node's decided slot a peer's message may name a slot: 2^48 slots is 89 years
 // at 100,000 slots/s, so no honest peer gets there, and slot + window never overflows.
 inline constexpr uint64_t kSlotsAheadMax = uint64_t{1} << 48;

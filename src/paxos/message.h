@@ -27,6 +27,8 @@ struct WelcomeMsg {
   // with its own incarnation never voted (it asks to join from the data dir it formed with), so
   // it may vote at once; any other joiner rejoins (Core, "Rejoining").
   std::vector<GenesisMember> genesis;
+  // The sender's configuration history (Core, "Membership"); a joiner starts from it. (v1)
+  std::vector<ClusterConfig> configs;
 };
 struct InvokeMsg {
   Command command;
@@ -96,6 +98,10 @@ struct StatusReportMsg {
   std::string ledgers_json;
   std::vector<std::string> violations;
   std::vector<std::pair<std::string, uint64_t>> rejected;  // Per reason (net/gate.h).
+  std::vector<NodeId> learners;        // Of the current configuration; `members` are its voters.
+  bool removed = false;                // No configuration from the current one on names this node.
+  bool cluster_flag_mismatch = false;  // --cluster differs from the configuration in use.
+  Slot effective_slot = 0;             // First slot the current configuration governs.
 };
 
 // Snapshot transfer between drivers, in bounded chunks (the core never sees these).
@@ -150,15 +156,20 @@ struct Ready {
   std::vector<Envelope> messages;
   std::optional<Snapshot> install;  // A snapshot received by Welcome, newer than the state.
   std::vector<Decision> decisions;  // Contiguous, ascending, each exactly once per node run.
+  // The answer to every membership command (paxos/membership.h) in `decisions`, by
+  // (client_id, request_id): the driver replies with it instead of applying the command.
+  std::vector<std::pair<std::pair<uint64_t, uint64_t>, std::string>> membership_results;
 
   bool Empty() const {
-    return to_persist.empty() && messages.empty() && !install && decisions.empty();
+    return to_persist.empty() && messages.empty() && !install && decisions.empty() &&
+           membership_results.empty();
   }
   void Clear() {
     to_persist.clear();
     messages.clear();
     install.reset();
     decisions.clear();
+    membership_results.clear();
   }
 };
 

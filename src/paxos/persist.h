@@ -19,12 +19,13 @@ namespace synod {
 
 // Everything a node persisted, as Recover() returns it.
 struct RecoveredState {
-  bool joined = false;               // A kJoined record was persisted.
-  Membership membership;             // The latest kJoined record.
-  Ballot promised;                   // Highest promised ballot persisted (zero if none).
-  std::map<Slot, PValue> accepted;   // Latest accepted pvalue per slot, slots >= compacted.
-  std::map<Slot, BatchRef> decided;  // Decided log, slots >= compacted.
-  Snapshot snapshot;                 // Latest snapshot (slot 0 and null data if none).
+  bool joined = false;                 // A kJoined record was persisted.
+  Membership membership;               // The latest kJoined record.
+  Ballot promised;                     // Highest promised ballot persisted (zero if none).
+  std::map<Slot, PValue> accepted;     // Latest accepted pvalue per slot, slots >= compacted.
+  std::map<Slot, BatchRef> decided;    // Decided log, slots >= compacted.
+  Snapshot snapshot;                   // Latest snapshot (slot 0 and null data if none).
+  std::vector<ClusterConfig> configs;  // The latest kConfig record (empty if none).
 };
 
 class LogStore {

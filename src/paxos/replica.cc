@@ -4,14 +4,66 @@
 
 #include "paxos/check.h"
 #include "paxos/limits.h"
+#include "paxos/membership.h"
 
 namespace synod {
 
-Replica::Replica(const CoreConfig& config, Snapshot snapshot, std::map<Slot, BatchRef> decided)
-    : config_(config), snapshot_(std::move(snapshot)), decided_(std::move(decided)) {
+namespace {
+
+ClusterConfig Genesis(const CoreConfig& config) {
+  ClusterConfig genesis;
+  for (NodeId id : config.members) {
+    auto it = config.addresses.find(id);
+    genesis.members.push_back({id, it == config.addresses.end() ? "" : it->second, true});
+  }
+  return genesis;
+}
+
+}  // namespace
+
+Replica::Replica(const CoreConfig& config, Snapshot snapshot, std::map<Slot, BatchRef> decided,
+                 std::vector<ClusterConfig> configs)
+    : config_(config),
+      snapshot_(std::move(snapshot)),
+      decided_(std::move(decided)),
+      configs_(std::move(configs)) {
+  if (configs_.empty()) configs_.push_back(Genesis(config_));
   slot_next_ = snapshot_.slot + 1;
   log_first_ = decided_.empty() ? slot_next_ : std::min(decided_.begin()->first, slot_next_);
-  leader_ = config_.members.front();
+  leader_ = ConfigAt(slot_next_).Voters().front();
+}
+
+const ClusterConfig& Replica::ConfigAt(Slot slot) const { return synod::ConfigAt(configs_, slot); }
+
+void Replica::AdoptConfigs(std::vector<ClusterConfig> configs, Ready* ready) {
+  if (configs.empty() || configs == configs_) return;
+  configs_ = std::move(configs);
+  PersistConfigs(ready);
+}
+
+void Replica::PersistConfigs(Ready* ready) {
+  // A Welcome we send carries the history from our snapshot on: keep what governs it.
+  PruneConfigs(&configs_, snapshot_.slot + 1);
+  ++configs_version_;
+  DurableWrite w;
+  w.kind = DurableWrite::Kind::kConfig;
+  w.configs = configs_;
+  ready->to_persist.push_back(std::move(w));
+}
+
+// Applies the membership commands of a slot being handed out, in command order, unless the
+// history already has that slot's outcome (membership.h, MembershipApplied).
+void Replica::ApplyMembership(Slot slot, const Batch& batch, Ready* ready) {
+  bool any = false;
+  const bool replay = MembershipApplied(configs_, slot);
+  for (const Command& c : batch.commands) {
+    if (!IsMembershipPayload(c.payload)) continue;
+    std::string answer = replay ? std::string("{\"ok\":false,\"error\":\"already applied\"}")
+                                : ApplyMembershipChange(&configs_, slot, c.payload);
+    ready->membership_results.push_back({{c.client_id, c.request_id}, std::move(answer)});
+    any = true;
+  }
+  if (any && !replay) PersistConfigs(ready);
 }
 
 void Replica::Start(Ready* ready) {
@@ -24,6 +76,7 @@ void Replica::HandOut(Ready* ready) {
   for (auto it = decided_.find(slot_next_); it != decided_.end(); it = decided_.find(slot_next_)) {
     for (const Command& c : it->second->commands) pending_.erase({c.client_id, c.request_id});
     last_timestamp_ns_ = std::max(last_timestamp_ns_, it->second->timestamp_ns);
+    ApplyMembership(slot_next_, *it->second, ready);
     ready->decisions.push_back({slot_next_++, it->second});
   }
 }
@@ -76,6 +129,9 @@ void Replica::OnWelcome(const WelcomeMsg& msg, Ready* ready) {
     compact.kind = DurableWrite::Kind::kCompact;
     compact.slot = log_first_;
     ready->to_persist.push_back(std::move(compact));
+    // The sender's history covers the snapshot; changes it holds from slots we are yet to
+    // hand out are recognised as applied when we get there.
+    AdoptConfigs(msg.configs, ready);
     HandOut(ready);  // Decisions we held beyond the snapshot may now be next.
   }
   for (const Decision& d : msg.decisions) Learn(d.slot, d.batch, ready);
@@ -116,6 +172,7 @@ WelcomeMsg Replica::MakeWelcome(Slot slot_first) const {
   WelcomeMsg msg;
   if (slot_first <= snapshot_.slot) msg.snapshot = snapshot_;
   msg.decisions = DecisionsFrom(std::max(slot_first, msg.snapshot.slot + 1));
+  msg.configs = configs_;
   return msg;
 }
 
@@ -149,7 +206,7 @@ void Replica::ObserveBallot(const Ballot& ballot, uint64_t tick) {
   leader_heard_tick_ = tick;
 }
 
-bool Replica::Tick(uint64_t tick, bool self_active, Ready* ready) {
+bool Replica::Tick(uint64_t tick, bool self_active, Ready* ready, bool probe) {
   if (self_active) {
     leader_ = config_.self;
     leader_heard_tick_ = tick;
@@ -164,7 +221,7 @@ bool Replica::Tick(uint64_t tick, bool self_active, Ready* ready) {
     retry_scan_tick_ = tick;
     RetryPending(tick, /*all=*/false, ready);
   }
-  MaybeCatchup(tick, ready);
+  MaybeCatchup(tick, probe, ready);
   return leader_ == config_.self && !self_active;
 }
 
@@ -188,11 +245,19 @@ void Replica::Forward(std::vector<Command> commands, Ready* ready) {
   }
 }
 
-void Replica::MaybeCatchup(uint64_t tick, Ready* ready) {
+void Replica::MaybeCatchup(uint64_t tick, bool probe, Ready* ready) {
   const bool gap = !decided_.empty() && decided_.rbegin()->first >= slot_next_;
   const bool behind = leader_decided_slot_ >= slot_next_;
   if (!gap && !behind) {
     catchup_sent_ = false;
+    if (probe && tick - probe_tick_ >= config_.catchup_retry_ticks) {
+      probe_tick_ = tick;
+      probe_peer_ = NextMember(probe_peer_);
+      if (probe_peer_ == config_.self) probe_peer_ = NextMember(probe_peer_);
+      if (probe_peer_ != config_.self) {
+        ready->messages.push_back({config_.self, probe_peer_, CatchupMsg{slot_next_}});
+      }
+    }
     return;
   }
   if (catchup_sent_ && tick - catchup_tick_ < config_.catchup_retry_ticks) return;
@@ -207,10 +272,11 @@ void Replica::MaybeCatchup(uint64_t tick, Ready* ready) {
 }
 
 NodeId Replica::NextMember(NodeId after) const {
-  for (NodeId m : config_.members) {
+  const std::vector<NodeId> voters = ConfigAt(slot_next_).Voters();
+  for (NodeId m : voters) {
     if (m > after) return m;
   }
-  return config_.members.front();
+  return voters.front();
 }
 
 std::string Replica::CheckInvariants() const {
@@ -220,6 +286,11 @@ std::string Replica::CheckInvariants() const {
     return "replica: decided slot " + std::to_string(slot_next_) + " not handed out";
   }
   if (pending_.size() > limits::kPendingRequestsMax) return "replica: too many pending";
+  if (configs_.empty()) return "replica: no configuration";
+  for (size_t i = 1; i < configs_.size(); ++i) {
+    if (configs_[i].from <= configs_[i - 1].from) return "replica: configurations out of order";
+  }
+  if (ConfigAt(slot_next_).Voters().empty()) return "replica: a configuration without voters";
   return "";
 }
 

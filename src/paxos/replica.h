@@ -15,6 +15,8 @@
 // Invariant: every slot in decided_ >= log_first_ (older ones are compacted).
 // Invariant: slot_next_ - 1 <= the highest slot in decided_ or the snapshot slot.
 // Invariant: pending_.size() <= limits::kPendingRequestsMax.
+// Invariant: configs_ is non-empty, ascending in `from`, and holds the outcome of every
+// membership command in the slots it handed out (Core, "Membership").
 #pragma once
 
 #include <map>
@@ -28,7 +30,10 @@ namespace synod {
 
 class Replica {
  public:
-  Replica(const CoreConfig& config, Snapshot snapshot, std::map<Slot, BatchRef> decided);
+  // `configs`: the recovered configuration history (empty: the genesis configuration from
+  // `config`, the cluster spec).
+  Replica(const CoreConfig& config, Snapshot snapshot, std::map<Slot, BatchRef> decided,
+          std::vector<ClusterConfig> configs = {});
 
   // Emits the recovered snapshot and decided log for the driver to rebuild its state.
   void Start(Ready* ready);
@@ -48,9 +53,24 @@ class Replica {
   void AdoptSnapshot(const Snapshot& snapshot, Ready* ready);
 
   // Returns true when this node should now try to lead.
-  bool Tick(uint64_t tick, bool self_active, Ready* ready);
+  // `probe`: ask a peer for decisions now and then even without a sign of being behind (a
+  // learner: no leader may be active until it votes; Core, "Membership").
+  bool Tick(uint64_t tick, bool self_active, Ready* ready, bool probe = false);
 
   WelcomeMsg MakeWelcome(Slot slot_first) const;
+  // Takes a joiner's configuration history from its Welcome (before OnWelcome), and persists it.
+  void AdoptConfigs(std::vector<ClusterConfig> configs, Ready* ready);
+  // Persists the history (kConfig). Also when a node becomes a member: from then on the
+  // history on disk, not --cluster, is its configuration after a restart.
+  void PersistConfigs(Ready* ready);
+
+  // Membership (Core, "Membership"): the history, the configuration governing `slot`, the
+  // latest one, and a counter that moves whenever the history changes.
+  const std::vector<ClusterConfig>& configs() const { return configs_; }
+  const ClusterConfig& ConfigAt(Slot slot) const;
+  const ClusterConfig& latest_config() const { return configs_.back(); }
+  uint64_t configs_version() const { return configs_version_; }
+  Slot leader_decided_slot() const { return leader_decided_slot_; }
 
   Slot slot_next() const { return slot_next_; }  // First slot not yet handed to the driver.
   Slot max_decided() const { return decided_.empty() ? slot_next_ - 1 : decided_.rbegin()->first; }
@@ -70,13 +90,14 @@ class Replica {
     uint64_t sent_tick = 0;
   };
   void Learn(Slot slot, const BatchRef& batch, Ready* ready);
+  void ApplyMembership(Slot slot, const Batch& batch, Ready* ready);
   void HandOut(Ready* ready);
   // Contiguous decided batches from `from` on, at most limits::kDecisionsPerMessageMax.
   std::vector<Decision> DecisionsFrom(
       Slot from) const;  // Hands every contiguous decided slot to the driver.
   void Forward(std::vector<Command> commands, Ready* ready);
   void RetryPending(uint64_t tick, bool all, Ready* ready);
-  void MaybeCatchup(uint64_t tick, Ready* ready);
+  void MaybeCatchup(uint64_t tick, bool probe, Ready* ready);
   NodeId NextMember(NodeId after) const;
 
   const CoreConfig& config_;
@@ -94,8 +115,13 @@ class Replica {
   uint64_t retry_scan_tick_ = 0;
   bool catchup_sent_ = false;
   NodeId catchup_peer_ = 0;
+  uint64_t probe_tick_ = 0;
+  NodeId probe_peer_ = 0;
 
   std::map<std::pair<uint64_t, uint64_t>, Pending> pending_;  // By (client_id, request_id).
+
+  std::vector<ClusterConfig> configs_;  // Ascending `from`, never empty.
+  uint64_t configs_version_ = 0;
 };
 
 }  // namespace synod

@@ -20,7 +20,9 @@ Scout::Scout(NodeId self, const std::vector<NodeId>& members, Ballot ballot, Slo
       ballot_(ballot),
       slot_first_(slot_first),
       rejoin_(rejoin),
-      needed_(rejoin ? members.size() - 1 : Majority(members)) {}
+      needed_(rejoin ? static_cast<size_t>(std::count_if(members.begin(), members.end(),
+                                                         [&](NodeId m) { return m != self; }))
+                     : Majority(members)) {}
 
 void Scout::SendPrepares(Ready* ready) {
   if (outcome_ != PhaseOutcome::kWaiting) return;

@@ -101,11 +101,63 @@ struct GenesisMember {
   }
 };
 
-// How this node is a member (the kJoined record; see Core, "Rejoining").
+// How this node is a member (the kJoined record; see Core, "Rejoining" and "Membership").
 struct Membership {
   bool rejoining = false;  // Joined a running cluster with a new data dir: must not vote yet.
-  Slot vote_floor = 0;     // Recovered from a rejoin: its acceptor holds nothing below this.
+  Slot vote_floor = 0;     // Recovered from a rejoin, or promoted from learner: its acceptor
+                           // holds nothing below this.
   std::vector<GenesisMember> genesis;  // The set the cluster formed with (empty: unknown).
+  bool learning = false;  // Joined as a learner: does not vote until promoted (Core). (v1)
+};
+
+// One member of a cluster configuration: a voter (counts in quorums) or a learner (receives
+// decisions, never votes).
+struct ConfigMember {
+  NodeId id = 0;
+  std::string address;  // HOST:PORT, as in the cluster spec.
+  bool voter = true;
+  friend bool operator==(const ConfigMember& a, const ConfigMember& b) {
+    return a.id == b.id && a.address == b.address && a.voter == b.voter;
+  }
+};
+
+// The configuration that governs every slot from `from` until the next configuration's
+// `from` (Core, "Membership"). The genesis configuration has from == 1 and decided_at == 0;
+// a change decided in slot c yields one with decided_at == c and from == c +
+// limits::kConfigDelaySlots.
+struct ClusterConfig {
+  Slot from = 1;
+  Slot decided_at = 0;
+  std::vector<ConfigMember> members;  // Sorted by id, ids unique.
+
+  const ConfigMember* Find(NodeId id) const {
+    for (const ConfigMember& m : members) {
+      if (m.id == id) return &m;
+    }
+    return nullptr;
+  }
+  bool Has(NodeId id) const { return Find(id) != nullptr; }
+  bool IsVoter(NodeId id) const {
+    const ConfigMember* m = Find(id);
+    return m != nullptr && m->voter;
+  }
+  std::vector<NodeId> Voters() const {
+    std::vector<NodeId> out;
+    for (const ConfigMember& m : members) {
+      if (m.voter) out.push_back(m.id);
+    }
+    return out;
+  }
+  std::vector<NodeId> Learners() const {
+    std::vector<NodeId> out;
+    for (const ConfigMember& m : members) {
+      if (!m.voter) out.push_back(m.id);
+    }
+    return out;
+  }
+  friend bool operator==(const ClusterConfig& a, const ClusterConfig& b) {
+    return a.from == b.from && a.decided_at == b.decided_at && a.members == b.members;
+  }
 };
 
 // One record the driver must make durable, in order, in one synced write, BEFORE it sends any
@@ -118,13 +170,15 @@ struct DurableWrite {
     kDecide,    // `batch` is decided for `slot` (the decided log).
     kSnapshot,  // `snapshot` is the node's latest snapshot; state below it may be dropped.
     kCompact,   // Accepted and decided records below `slot` may be deleted.
+    kConfig,    // `configs` is the node's configuration history (rewritten whole).
   };
   Kind kind = Kind::kPromise;
   Slot slot = 0;
   Ballot ballot;
   BatchRef batch;
   Snapshot snapshot;
-  Membership membership;  // kJoined only.
+  Membership membership;               // kJoined only.
+  std::vector<ClusterConfig> configs;  // kConfig only: ascending `from`, never empty.
 };
 
 }  // namespace synod

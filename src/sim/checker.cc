@@ -1,5 +1,7 @@
 #include "sim/checker.h"
 
+#include "paxos/membership.h"
+
 namespace synod::sim {
 namespace {
 
@@ -17,12 +19,26 @@ std::string Checker::OnAccepted(NodeId node, Slot slot, const Ballot& ballot,
   }
   v.batch = batch;
   v.nodes.insert(node);
-  if (v.nodes.size() < majority_) return "";
-  if (s.chosen && !SameBatch(s.chosen, batch)) {
-    return "agreement: " + SlotText(slot) + " chose two different batches (second at ballot " +
-           ballot.ToString() + ")";
+  if (slot > log_end() + kConfigDelaySlots) return "";  // Evaluated once its config is known.
+  return Evaluate(slot);
+}
+
+std::string Checker::Evaluate(Slot slot) {
+  auto found = slots_.find(slot);
+  if (found == slots_.end()) return "";
+  SlotState& s = found->second;
+  const ClusterConfig& config = ConfigAt(configs_, slot);
+  const size_t majority = config.Voters().size() / 2 + 1;
+  for (const auto& [ballot, v] : s.votes) {
+    size_t voters = 0;
+    for (NodeId n : v.nodes) voters += config.IsVoter(n) ? 1 : 0;
+    if (voters < majority) continue;
+    if (s.chosen && !SameBatch(s.chosen, v.batch)) {
+      return "agreement: " + SlotText(slot) + " chose two different batches (second at ballot " +
+             ballot.ToString() + ")";
+    }
+    s.chosen = v.batch;
   }
-  s.chosen = batch;
   return "";
 }
 
@@ -33,6 +49,7 @@ void Checker::OnInvoke(const Command& command) {
 std::string Checker::OnApplied(NodeId node, Slot slot, const BatchRef& batch, uint64_t hash,
                                const std::vector<CounterMachine::Applied>& applied) {
   const std::string where = "node " + std::to_string(node) + " " + SlotText(slot);
+  if (std::string e = Evaluate(slot); !e.empty()) return e;
   auto chosen = slots_.find(slot);
   if (chosen == slots_.end() || !chosen->second.chosen) {
     return "validity: " + where + " applied a batch no majority accepted";
@@ -47,11 +64,20 @@ std::string Checker::OnApplied(NodeId node, Slot slot, const BatchRef& batch, ui
     return "";
   }
   for (const Command& c : batch->commands) {
+    // A learner's promotion request is the core's own command, not a client's.
+    if (c.client_id >= kPromoteClientBase && IsMembershipPayload(c.payload)) continue;
     auto inv = invoked_.find({c.client_id, c.request_id});
     if (inv == invoked_.end() || inv->second != c.payload) {
       return "validity: " + where + " decided a command no client invoked";
     }
   }
+  if (!MembershipApplied(configs_, slot)) {
+    for (const Command& c : batch->commands) {
+      if (IsMembershipPayload(c.payload)) ApplyMembershipChange(&configs_, slot, c.payload);
+    }
+  }
+  // The slot kConfigDelaySlots above has its configuration now.
+  if (std::string e = Evaluate(slot + kConfigDelaySlots); !e.empty()) return e;
   for (const auto& a : applied) {
     if (!a.executed) continue;
     if (!executed_.emplace(RequestKey{a.client_id, a.request_id}, a.result).second) {

@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "paxos/types.h"
 #include "sim/counter_machine.h"
@@ -17,7 +18,10 @@ namespace synod::sim {
 
 class Checker {
  public:
-  explicit Checker(size_t majority) : majority_(majority) {}
+  // `genesis`: the configuration the cluster forms with. The checker follows membership
+  // changes in the log it sees applied, and counts a batch chosen at a slot when a majority of
+  // THAT slot's voters accepted it (paxos/membership.h).
+  explicit Checker(ClusterConfig genesis) : configs_{std::move(genesis)} {}
 
   // An acceptor on `node` durably accepted (ballot, batch) for slot.
   std::string OnAccepted(NodeId node, Slot slot, const Ballot& ballot, const BatchRef& batch);
@@ -32,6 +36,8 @@ class Checker {
   std::string OnAnswer(uint64_t client_id, uint64_t request_id, const std::string& result) const;
 
   Slot log_end() const { return log_.empty() ? 0 : log_.rbegin()->first; }
+  // The configuration history implied by the applied log (the truth the nodes must agree on).
+  const std::vector<ClusterConfig>& configs() const { return configs_; }
 
  private:
   struct Votes {
@@ -48,7 +54,11 @@ class Checker {
   };
   using RequestKey = std::pair<uint64_t, uint64_t>;
 
-  size_t majority_;
+  // Decides whether a majority of the slot's voters accepted one batch; needs the slot's
+  // configuration, known once every slot kConfigDelaySlots below it is in the log.
+  std::string Evaluate(Slot slot);
+
+  std::vector<ClusterConfig> configs_;
   std::map<Slot, SlotState> slots_;
   std::map<Slot, Entry> log_;                   // First application of each slot.
   std::map<RequestKey, std::string> invoked_;   // Payload of every invoked command.

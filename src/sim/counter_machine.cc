@@ -1,6 +1,7 @@
 #include "sim/counter_machine.h"
 
 #include "paxos/hash.h"
+#include "paxos/membership.h"
 #include "paxos/wire_bytes.h"
 
 namespace synod::sim {
@@ -19,6 +20,7 @@ std::vector<CounterMachine::Applied> CounterMachine::Apply(Slot slot, const Batc
   std::vector<Applied> out;
   out.reserve(batch.commands.size());
   for (const Command& c : batch.commands) {
+    if (IsMembershipPayload(c.payload)) continue;  // The core's business (paxos/membership.h).
     Applied a{c.client_id, c.request_id, "", false};
     auto outcome = skip_sessions ? SessionTable::Outcome::kNew
                                  : sessions_.Lookup(c.client_id, c.request_id, &a.result);

@@ -32,6 +32,9 @@ Status MemLogStore::Persist(const std::vector<DurableWrite>& writes) {
         state_.accepted.erase(state_.accepted.begin(), state_.accepted.lower_bound(w.slot));
         state_.decided.erase(state_.decided.begin(), state_.decided.lower_bound(w.slot));
         break;
+      case DurableWrite::Kind::kConfig:
+        state_.configs = w.configs;
+        break;
     }
   }
   return status;

@@ -7,6 +7,7 @@
 
 #include "net/codec.h"
 #include "paxos/core.h"
+#include "paxos/membership.h"
 #include "paxos/prng.h"
 #include "sim/checker.h"
 #include "sim/counter_machine.h"
@@ -17,6 +18,15 @@ namespace {
 
 constexpr uint64_t kNsPerTick = 1000000;  // One tick is one millisecond of cluster time.
 constexpr uint64_t kClientRetryTicks = 150;
+constexpr uint64_t kAdminClientId = 999;  // Sends membership changes; nobody waits for them.
+
+std::string SimAddress(NodeId id) { return "sim:" + std::to_string(id); }
+
+ClusterConfig GenesisOf(uint32_t nodes) {
+  ClusterConfig c;
+  for (NodeId id = 1; id <= nodes; ++id) c.members.push_back({id, SimAddress(id), true});
+  return c;
+}
 
 struct Packet {
   uint64_t deliver_tick = 0;
@@ -55,19 +65,21 @@ struct SimClient {
 
 class Simulation {
  public:
-  explicit Simulation(const SimOptions& o) : o_(o), prng_(o.seed), checker_(o.nodes / 2 + 1) {
+  explicit Simulation(const SimOptions& o) : o_(o), prng_(o.seed), checker_(GenesisOf(o.nodes)) {
     fault_end_ = o.ticks * 6 / 10;
     for (NodeId id = 1; id <= o.nodes; ++id) members_.push_back(id);
-    nodes_.resize(o.nodes);
+    const uint32_t spares = o.reconfig ? std::min<uint32_t>(2, 7 - o.nodes) : 0;
+    for (NodeId id = 1; id <= o.nodes + spares; ++id) pool_.push_back(id);
+    nodes_.resize(pool_.size());
     for (size_t i = 0; i < nodes_.size(); ++i) {
-      nodes_[i].id = members_[i];
-      nodes_[i].data_incarnation = members_[i];
+      nodes_[i].id = pool_[i];
+      nodes_[i].data_incarnation = pool_[i];
       Boot(nodes_[i]);
     }
     for (uint32_t c = 0; c < o.clients; ++c) {
       SimClient client;
       client.id = 1000 + c;
-      client.target = c % nodes_.size();
+      client.target = c % members_.size();
       clients_.push_back(client);
     }
   }
@@ -92,6 +104,9 @@ class Simulation {
     result_.decided_slots = checker_.log_end();
     result_.report_wipes = o_.wipes;
     result_.report_transfers = o_.transfers;
+    result_.report_reconfig = o_.reconfig;
+    result_.voters = checker_.configs().back().Voters();
+    for (const ClusterConfig& c : checker_.configs()) result_.reconfigs_done += c.decided_at != 0;
     return result_;
   }
 
@@ -99,7 +114,9 @@ class Simulation {
   CoreConfig ConfigFor(const SimNode& n) const {
     CoreConfig c;
     c.self = n.id;
-    c.members = members_;
+    // A spare knows the whole pool (whom to ask to join); a genesis node the genesis set.
+    c.members = n.id <= o_.nodes ? members_ : pool_;
+    for (NodeId id : c.members) c.addresses[id] = SimAddress(id);
     c.seed = o_.seed * 7919 + n.id * 104729 + n.incarnation;
     c.incarnation = n.data_incarnation;
     c.planted_bug = o_.planted_bug;
@@ -248,8 +265,8 @@ class Simulation {
       }
     }
     if (o_.wipes && prng_.Chance(1.0 / 1500)) Wipe(nodes_[prng_.Range(0, nodes_.size() - 1)]);
-    if (o_.transfers && prng_.Chance(1.0 / 700))
-      Transfer(members_[prng_.Range(0, members_.size() - 1)]);
+    if (o_.transfers && prng_.Chance(1.0 / 700)) Transfer(pool_[prng_.Range(0, pool_.size() - 1)]);
+    if (o_.reconfig && prng_.Chance(1.0 / o_.reconfig_every_ticks)) Reconfigure();
     if (o_.partitions) {
       if (!blocked_.empty() && tick_ >= heal_tick_) blocked_.clear();
       if (blocked_.empty() && prng_.Chance(1.0 / 500)) Partition();
@@ -258,10 +275,18 @@ class Simulation {
 
   // The node's data dir is gone: it restarts empty, with a new incarnation, and must rejoin.
   void Wipe(SimNode& target) {
-    if (nodes_.size() < 3 || !target.up) return;
+    // Core, "Rejoining" and "Membership": a rejoin needs every other voter and a settled
+    // configuration; wipe only when the run could recover (3+ voters, nothing pending).
+    const ClusterConfig& latest = checker_.configs().back();
+    const ClusterConfig& current = ConfigAt(checker_.configs(), checker_.log_end() + 1);
+    if (current.from != latest.from || latest.Voters().size() < 3 || !target.up ||
+        !latest.Has(target.id)) {
+      return;
+    }
     for (const SimNode& n : nodes_) {
+      if (!latest.Has(n.id)) continue;
       const RecoveredState& s = n.store.state();
-      if (!s.joined || s.membership.rejoining) return;
+      if (!s.joined || s.membership.rejoining || s.membership.learning) return;
     }
     target.up = false;
     target.core.reset();
@@ -281,19 +306,49 @@ class Simulation {
     }
   }
 
+  // Asks a random member to add a spare (as a learner) or to remove a member, as a client
+  // command; the history the checker derives from the log is the reference.
+  void Reconfigure() {
+    const ClusterConfig& latest = checker_.configs().back();
+    for (const SimNode& n : nodes_) {
+      const RecoveredState& s = n.store.state();
+      if (s.membership.rejoining || (latest.Has(n.id) && !s.joined)) return;  // A wipe heals.
+    }
+    std::vector<NodeId> outside;
+    for (NodeId id : pool_) {
+      if (!latest.Has(id)) outside.push_back(id);
+    }
+    MembershipChange change;
+    if (!outside.empty() && prng_.Chance(0.5)) {
+      change.op = MembershipChange::Op::kAdd;
+      change.id = outside[prng_.Range(0, outside.size() - 1)];
+      change.address = SimAddress(change.id);
+    } else {
+      const ConfigMember& m = latest.members[prng_.Range(0, latest.members.size() - 1)];
+      if (m.voter && latest.Voters().size() <= 2) return;
+      change.op = MembershipChange::Op::kRemove;
+      change.id = m.id;
+    }
+    Command c{kAdminClientId, ++admin_requests_, EncodeMembershipChange(change)};
+    checker_.OnInvoke(c);
+    ++result_.reconfigs;
+    const NodeId to = latest.members[prng_.Range(0, latest.members.size() - 1)].id;
+    Send({kClientEndpoint, to, InvokeMsg{c}});
+  }
+
   void Partition() {
     heal_tick_ = tick_ + prng_.Range(50, 1500);
     if (prng_.Chance(0.5)) {  // One-way: `a` cannot reach `b`.
-      NodeId a = members_[prng_.Range(0, members_.size() - 1)];
-      NodeId b = members_[prng_.Range(0, members_.size() - 1)];
+      NodeId a = pool_[prng_.Range(0, pool_.size() - 1)];
+      NodeId b = pool_[prng_.Range(0, pool_.size() - 1)];
       if (a != b) blocked_.insert({a, b});
       return;
     }
-    std::vector<bool> side(members_.size());
+    std::vector<bool> side(pool_.size());
     for (size_t i = 0; i < side.size(); ++i) side[i] = prng_.Chance(0.5);
     for (size_t i = 0; i < side.size(); ++i) {
       for (size_t j = 0; j < side.size(); ++j) {
-        if (side[i] != side[j]) blocked_.insert({members_[i], members_[j]});
+        if (side[i] != side[j]) blocked_.insert({pool_[i], pool_[j]});
       }
     }
   }
@@ -327,6 +382,7 @@ class Simulation {
   }
 
   void OnClientMessage(uint64_t client_id, const InvokedMsg& m) {
+    if (client_id == kAdminClientId || client_id >= kPromoteClientBase) return;
     SimClient& c = clients_[client_id - 1000];
     if (!c.outstanding || m.request_id != c.command.request_id) return;
     if (!m.ok) {
@@ -356,7 +412,9 @@ class Simulation {
   const SimOptions& o_;
   Prng prng_;
   Checker checker_;
-  std::vector<NodeId> members_;
+  std::vector<NodeId> members_;  // The genesis configuration.
+  std::vector<NodeId> pool_;     // Every node of the run, spares included.
+  uint64_t admin_requests_ = 0;
   std::vector<SimNode> nodes_;
   std::vector<SimClient> clients_;
   std::priority_queue<Packet, std::vector<Packet>, std::greater<Packet>> queue_;
@@ -386,6 +444,12 @@ std::string SimOptions::ReproduceCommand() const {
   if (crashes) cmd += " --crashes";
   if (wipes) cmd += " --wipes";
   if (transfers) cmd += " --transfers";
+  if (reconfig) cmd += " --reconfig";
+  if (reconfig_every_ticks != SimOptions().reconfig_every_ticks) {
+    cmd += " --reconfig-every " + std::to_string(reconfig_every_ticks);
+  }
+  if (planted_bug == PlantedBug::kReconfigSkipsExtension)
+    cmd += " --plant reconfig-skips-extension";
   if (planted_bug == PlantedBug::kRejoinVotesAtOnce) cmd += " --plant rejoin-votes-at-once";
   if (planted_bug == PlantedBug::kAcceptorForgetsOnRestart) cmd += " --plant acceptor-amnesia";
   if (planted_bug == PlantedBug::kLeaderIgnoresPromises) cmd += " --plant leader-ignores-promises";
@@ -406,6 +470,10 @@ std::string SimResult::ToJson() const {
          (report_transfers ? ", \"transfers\": " + std::to_string(transfers) +
                                  ", \"transfers_done\": " + std::to_string(transfers_done)
                            : "") +
+         (report_reconfig ? ", \"reconfigs\": " + std::to_string(reconfigs) +
+                                ", \"reconfigs_done\": " + std::to_string(reconfigs_done) +
+                                ", \"voters\": " + std::to_string(voters.size())
+                          : "") +
          ", \"violations\": " + std::to_string(violations.size()) + "}";
 }
 

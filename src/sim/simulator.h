@@ -4,9 +4,11 @@
 // clients over a simulated network, in logical ticks. Everything random comes from one seed:
 // message delay and jitter (hence reordering), drops, duplicates, symmetric and one-way
 // partitions that come and heal, node crashes where a restarted node keeps only what it
-// persisted, and wipes where it comes back with nothing (a new data dir). After every event the
+// persisted, wipes where it comes back with nothing (a new data dir), and membership changes
+// (nodes added as learners and promoted, members removed). After every event the
 // checkers run:
-//   agreement     never two different batches chosen (accepted by a majority) for one slot;
+//   agreement     never two different batches chosen for one slot (accepted by a majority of
+//                 the voters of that slot's configuration, which the checker derives itself);
 //   validity      a decided batch was chosen, and holds only commands clients invoked;
 //   consistency   every node applies the same batch and reaches the same state hash per slot;
 //   exactly-once  no client request executes twice; every answer equals the first execution;
@@ -36,6 +38,11 @@ struct SimOptions {
   // while every member is joined and none is rejoining (two rejoining at once never recover).
   bool wipes = false;
   bool transfers = false;  // Now and then the leader is asked to hand over to a random member.
+  // Membership changes: up to two spare nodes (ids after `nodes`, at most 7 in all) start
+  // outside the cluster; now and then one is added (as a learner; it asks to be promoted) or
+  // a member is removed (never below two voters), through the log (paxos/membership.h).
+  bool reconfig = false;
+  uint32_t reconfig_every_ticks = 600;  // Mean ticks between two changes asked for.
   uint32_t clients = 4;
   uint32_t delay_min_ticks = 1;
   uint32_t delay_max_ticks = 8;
@@ -63,6 +70,10 @@ struct SimResult {
   uint64_t transfers = 0;       // Leader transfers started (reported with --transfers only).
   uint64_t transfers_done = 0;  // ... after which the target led.
   bool report_transfers = false;
+  uint64_t reconfigs = 0;       // Membership changes asked for (reported with --reconfig only).
+  uint64_t reconfigs_done = 0;  // ... that changed the configuration.
+  std::vector<NodeId> voters;   // In the last configuration (reported with --reconfig only).
+  bool report_reconfig = false;
   std::vector<std::string> violations;  // Empty on success; a run stops at the first.
 
   std::string ToJson() const;

@@ -57,6 +57,16 @@ std::vector<std::string> LedgerCommands() {
           ledger::EncodeKvDelete("key")};
 }
 
+// A genesis configuration of three voters and the one after adding node 4 as a learner.
+std::vector<ClusterConfig> GrownHistory() {
+  ClusterConfig genesis{1, 0, {{1, "h:1", true}, {2, "h:2", true}, {3, "h:3", true}}};
+  ClusterConfig grown = genesis;
+  grown.decided_at = 9;
+  grown.from = 73;
+  grown.members.push_back({4, "h:4", false});
+  return {genesis, grown};
+}
+
 void WireSeeds(const fs::path& dir) {
   Command c{7, 1, ledger::EncodeKvPut("k", "v")};
   auto batch = std::make_shared<const Batch>(Batch{5, {c}});
@@ -75,11 +85,13 @@ void WireSeeds(const fs::path& dir) {
                 {3, 1, DecisionsMsg{{Decision{1, batch}, Decision{2, batch}}}}}));
   Write(dir, n++,
         Frames({{2, 1, JoinMsg{}},
-                {2, 1, WelcomeMsg{Snapshot{}, {Decision{1, batch}}, 0}},
+                {2, 1, WelcomeMsg{Snapshot{}, {Decision{1, batch}}, 0, {}, {}}},
                 {2, 1, SnapshotFetchMsg{3, 0}},
                 {2, 1, SnapshotChunkMsg{3, 0, 5, "abcde"}},
                 {2, 1, ProposeMsg{{c}}},
                 {2, 1, InvokedMsg{7, 1, true, "r", 2}}}));
+  Write(dir, n++,
+        Frames({{2, 4, WelcomeMsg{Snapshot{}, {Decision{1, batch}}, 0, {}, GrownHistory()}}}));
 }
 
 void ClientSeeds(const fs::path& dir) {
@@ -126,11 +138,12 @@ void StorageSeeds(const fs::path& dir) {
   storage::SnapshotInfo info{9, storage::SnapshotDataKey(9), 100, 12345, 1};
   int n = 0;
   Write(dir, n++, Record(0, 0, storage::EncodeNodeMeta({1, 42, 1, 1})));
-  Write(dir, n++, Record(1, 0, storage::EncodeJoined()));
+  Write(dir, n++, Record(1, 0, storage::EncodeJoined(Membership{})));
   Write(dir, n++, Record(2, 0, storage::EncodePromise(Ballot{3, 1})));
   Write(dir, n++, Record(3, 4, storage::EncodeAccepted(PValue{4, Ballot{3, 1}, ref})));
   Write(dir, n++, Record(4, 4, storage::EncodeDecided(4, batch)));
   Write(dir, n++, Record(5, 0, storage::EncodeSnapshotRecord(info)));
+  Write(dir, n++, Record(6, 0, storage::EncodeConfigs(GrownHistory())));
 }
 
 }  // namespace

@@ -25,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   uint64_t slot = 0;
   std::memcpy(&slot, data + 1, 8);
   const std::string value(reinterpret_cast<const char*>(data + 9), size - 9);  // Aligned copy.
-  switch (data[0] % 6) {
+  switch (data[0] % 7) {
     case 0:
       if (auto m = DecodeNodeMeta(value); m.ok()) {
         auto again = DecodeNodeMeta(EncodeNodeMeta(m.value()));
@@ -65,6 +65,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         Require(again.ok() && again.value().slot == s.value().slot &&
                     again.value().data_hash == s.value().data_hash,
                 "snapshot record does not round-trip");
+      }
+      break;
+    case 6:
+      if (auto h = DecodeConfigs(value); h.ok()) {
+        auto again = DecodeConfigs(EncodeConfigs(h.value()));
+        Require(again.ok() && again.value() == h.value(),
+                "configuration record does not round-trip");
       }
       break;
   }

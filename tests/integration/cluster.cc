@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
@@ -301,12 +302,17 @@ void TestCluster::Start(NodeId id) { StartWith(id, NodeSecurityArgs(id)); }
 void TestCluster::StartWith(NodeId id, const std::vector<std::string>& security_args) {
   SYNOD_CHECK(pids_.count(id) == 0);
   fs::create_directories(dir_ + "/n" + std::to_string(id));
+  std::vector<NodeId> members = members_;
+  if (!members.empty() && std::find(members.begin(), members.end(), id) == members.end()) {
+    members.push_back(id);
+    std::sort(members.begin(), members.end());
+  }
   std::vector<std::string> argv_s = {SYNOD_BIN,
                                      "node",
                                      "--id",
                                      std::to_string(id),
                                      "--cluster",
-                                     spec_text_,
+                                     members.empty() ? spec_text_ : SpecOf(members),
                                      "--data",
                                      DataDir(id),
                                      "--tick-ms",
@@ -483,7 +489,7 @@ std::unique_ptr<client::Client> TestCluster::NewClient(int timeout_ms, int retry
 
 CliResult TestCluster::Cli(std::vector<std::string> args, int kill_after_ms) {
   args.push_back("--cluster");
-  args.push_back(spec_text_);
+  args.push_back(MemberSpec());
   for (const std::string& a : ClientSecurityArgs()) args.push_back(a);
   return RunSynod(args, kill_after_ms);
 }

@@ -106,6 +106,12 @@ class TestCluster {
   // The node's --metrics-addr port. REQUIRES: options.metrics.
   uint16_t MetricsPort(NodeId id) const;
 
+  // The members nodes are told of from now on (membership tests): a node starts with
+  // `--cluster` = these plus itself, and Cli() passes these. Default (empty): every node.
+  void UseMembers(std::vector<NodeId> ids) { members_ = std::move(ids); }
+  // The spec of the members in use (UseMembers), or of every node.
+  std::string MemberSpec() const { return members_.empty() ? spec_text_ : SpecOf(members_); }
+
   void StartAll();
   void Start(NodeId id);
   // Starts node `id` with `security_args` in place of its usual --key/--trust (or --insecure).
@@ -138,7 +144,7 @@ class TestCluster {
   // A client library session with this cluster (or with `ids` only).
   std::unique_ptr<client::Client> NewClient(int timeout_ms = 10000, int retry_ms = 300,
                                             std::vector<NodeId> ids = {});
-  // `synod ARGS --cluster SPEC` (the spec of this cluster) with the client's security flags,
+  // `synod ARGS --cluster SPEC` (MemberSpec()) with the client's security flags,
   // killed after `kill_after_ms`.
   CliResult Cli(std::vector<std::string> args, int kill_after_ms = 60000);
 
@@ -151,6 +157,7 @@ class TestCluster {
   net::ClusterSpec spec_;
   std::string spec_text_;
   std::map<NodeId, pid_t> pids_;
+  std::vector<NodeId> members_;  // UseMembers; empty: every node.
   net::Security client_security_;
   std::unique_ptr<client::Client> status_client_;
 };

@@ -180,11 +180,11 @@ TEST_F(HostileFrames, ValidFramesFromANonMember) {
   send("Catchup", CatchupMsg{1});
   send("Join", JoinMsg{});
   send("Decision for a far slot", DecisionMsg{huge, {huge, kStranger}, OneCommandBatch()});
-  send(
-      "Welcome with a bogus snapshot",
-      WelcomeMsg{Snapshot{huge, std::make_shared<const std::string>("not a snapshot")}, {}, 0, {}});
+  send("Welcome with a bogus snapshot",
+       WelcomeMsg{
+           Snapshot{huge, std::make_shared<const std::string>("not a snapshot")}, {}, 0, {}, {}});
   // The snapshot transfer is handled by the node's driver, before the core's member check.
-  WelcomeMsg header{Snapshot{huge, nullptr}, {}, 1000, {}};
+  WelcomeMsg header{Snapshot{huge, nullptr}, {}, 1000, {}, {}};
   send("Welcome announcing a snapshot to fetch", header);
   header.snapshot_bytes = uint64_t{1} << 40;
   send("Welcome announcing a 1 TiB snapshot", header);
@@ -220,7 +220,7 @@ TEST_F(HostileFrames, ClientsCannotSpeakForNodes) {
     frames.push_back({Frame(kClientEndpoint, to, SnapshotFetchMsg{1, 0})});
     frames.push_back({Frame(kClientEndpoint, to, SnapshotChunkMsg{1, 0, 10, "0123456789"})});
     frames.push_back(
-        {Frame(kClientEndpoint, to, WelcomeMsg{Snapshot{1u << 30, nullptr}, {}, 1000, {}})});
+        {Frame(kClientEndpoint, to, WelcomeMsg{Snapshot{1u << 30, nullptr}, {}, 1000, {}, {}})});
     // An Invoke whose payload is not a ledger command, and one from client id 0.
     frames.push_back({Frame(kClientEndpoint, to, InvokeMsg{Command{11, 1, "garbage payload"}})});
     frames.push_back({Frame(kClientEndpoint, to, InvokeMsg{Command{0, 0, ""}})});
@@ -242,7 +242,7 @@ TEST_F(HostileFrames, StrangerWelcomesDoNotStallARejoin) {
   cluster_.Wipe(wiped);
   zmq::socket_t s = Connect(wiped, net::PeerRoutingId(kStranger));
   const std::string bogus =
-      Frame(kStranger, wiped, WelcomeMsg{Snapshot{1u << 30, nullptr}, {}, 4096, {}});
+      Frame(kStranger, wiped, WelcomeMsg{Snapshot{1u << 30, nullptr}, {}, 4096, {}, {}});
   const auto start = std::chrono::steady_clock::now();
   cluster_.Start(wiped);
   bool converged = false;

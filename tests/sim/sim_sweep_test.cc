@@ -24,7 +24,8 @@ int ScaledSeeds(int seeds) {
 }
 
 // A faulty run of the sweep: 3 or 5 nodes, drops, duplicates, partitions and crashes; a
-// quarter of the runs also wipe nodes (they rejoin with an empty data dir).
+// quarter of the runs also wipe nodes (they rejoin with an empty data dir), a fifth change
+// the membership.
 SimOptions SweepOptions(uint64_t seed) {
   SimOptions o;
   o.seed = seed;
@@ -36,6 +37,7 @@ SimOptions SweepOptions(uint64_t seed) {
   o.wire = seed % 8 == 0;  // An eighth of the runs also go through the FlatBuffers codec.
   o.wipes = seed % 4 == 1;
   o.transfers = seed % 4 == 2;  // A quarter with planned leader transfers.
+  o.reconfig = seed % 5 == 3;   // A fifth with membership changes (spares added, members removed).
   return o;
 }
 
@@ -70,6 +72,12 @@ SimOptions ParseRegressionLine(const std::string& line) {
       o.wipes = true;
     else if (flag == "--transfers")
       o.transfers = true;
+    else if (flag == "--reconfig")
+      o.reconfig = true;
+    else if (flag == "--reconfig-every")
+      in >> o.reconfig_every_ticks;
+    else if (flag == "--wire")
+      o.wire = true;
     else if (flag == "--seed")
       in >> o.seed;
     else if (flag == "--nodes")
@@ -151,6 +159,37 @@ TEST(SimPlantedBug, RejoiningNodeVotingAtOnceBreaksAgreement) {
   o.wipes = true;
   o.planted_bug = PlantedBug::kRejoinVotesAtOnce;
   ExpectCaught(o, "agreement", 20);
+}
+
+TEST(SimPlantedBug, OpeningSlotsOfANewConfigurationWithoutPhase1BreaksAgreement) {
+  SimOptions o = Faulty();
+  o.reconfig = true;
+  o.reconfig_every_ticks = 150;
+  o.planted_bug = PlantedBug::kReconfigSkipsExtension;
+  ExpectCaught(o, "agreement", 20);
+}
+
+// Membership changes really happen (adds, promotions, removals, on 3 and 5 nodes) and every
+// run stays safe and live.
+TEST(SimReconfig, NodesAreAddedPromotedAndRemoved) {
+  uint64_t asked = 0, changed = 0;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    SimOptions o = Faulty();
+    o.seed = seed;
+    o.nodes = seed % 2 == 0 ? 3 : 5;
+    o.reconfig = true;
+    o.reconfig_every_ticks = 150;
+    SimResult r = RunSimulation(o);
+    ASSERT_TRUE(r.violations.empty())
+        << r.violations.front() << "\nreproduce: " << o.ReproduceCommand();
+    asked += r.reconfigs;
+    changed += r.reconfigs_done;
+  }
+  // Promotions are changes nobody asked for: the learners ask themselves.
+  EXPECT_GT(asked, 100u);
+  EXPECT_GT(changed, asked / 2);
+  std::printf("%llu changes asked, %llu configurations made\n",
+              static_cast<unsigned long long>(asked), static_cast<unsigned long long>(changed));
 }
 
 // The wipe fault really happens, and every wiped node votes again by the end of the run.

@@ -35,6 +35,7 @@ std::string ReadTransfers(TestCluster& cluster, NodeId id,
   storage::StoreOptions so;
   so.data_dir = cluster.DataDir(id);
   so.cluster_id = node::ClusterIdOf(cluster.cluster());
+  so.adopt_cluster_id = true;  // A member added later made its data dir with another spec.
   so.node_id = id;
   auto store = storage::RocksLogStore::Open(so);
   if (!store.ok()) return "node " + std::to_string(id) + ": " + store.status().ToString();
@@ -101,7 +102,7 @@ Workload::Workload(TestCluster* cluster, uint64_t seed, WorkloadOptions options)
 Workload::~Workload() { Stop(); }
 
 std::string Workload::Setup() {
-  auto client = cluster_->NewClient(20000, 500);
+  auto client = cluster_->NewClient(20000, 500, options_.client_ids);
   std::vector<ledger::AccountSpec> accounts = {{kBank, kLedger, 1, 0}};
   for (int i = 1; i <= options_.accounts; ++i) {
     accounts.push_back({ledger::Id128(i), kLedger, 1, ledger::kDebitsLimited});
@@ -152,7 +153,8 @@ std::vector<TransferRecord> Workload::transfers() const {
 }
 
 void Workload::Run(int thread) {
-  auto client = cluster_->NewClient(options_.client_timeout_ms, options_.client_retry_ms);
+  auto client = cluster_->NewClient(options_.client_timeout_ms, options_.client_retry_ms,
+                                    options_.client_ids);
   Prng prng(seed_ ^ (uint64_t(thread + 1) << 56));
   uint64_t seq = 0;
   std::vector<uint64_t> versions(size_t(options_.kv_keys), 0);  // Last version seen per key.
@@ -231,7 +233,9 @@ void Workload::TransferStep(client::Client& client, int thread, uint64_t r, uint
 
 // ---- Checks ---------------------------------------------------------------------------------
 
-std::string CheckRun(TestCluster& cluster, const Workload& workload, RunStats* stats) {
+std::string CheckRun(TestCluster& cluster, const Workload& workload, RunStats* stats,
+                     std::vector<NodeId> members) {
+  if (members.empty()) members = cluster.ids();
   const std::vector<check::KvOp> history = workload.history();
   const std::vector<TransferRecord> transfers = workload.transfers();
   for (const check::KvOp& op : history) ++(op.known ? stats->kv_acked : stats->kv_unknown);
@@ -239,12 +243,12 @@ std::string CheckRun(TestCluster& cluster, const Workload& workload, RunStats* s
     ++(t.outcome == Outcome::kUnknown ? stats->transfers_unknown : stats->transfers_acked);
   }
   std::string failures;
-  for (NodeId id : cluster.ids()) {  // A node that died on its own would escape the checks.
+  for (NodeId id : members) {  // A node that died on its own would escape the checks.
     if (!cluster.Running(id)) failures += "node " + std::to_string(id) + " is not running\n";
   }
-  if (!cluster.WaitForConvergence(60000, cluster.ids())) {
-    failures +=
-        "nodes did not converge to one applied slot and state hash:\n" + cluster.DescribeStatus();
+  if (!cluster.WaitForConvergence(60000, members)) {
+    failures += "nodes did not converge to one applied slot and state hash:\n" +
+                cluster.DescribeStatus(members);
   }
   CliResult check = cluster.Cli({"check", "--json"}, 30000);
   if (check.exit_code != 0 || !check.First().is_object() || check.First()["ok"] != true) {
@@ -255,12 +259,12 @@ std::string CheckRun(TestCluster& cluster, const Workload& workload, RunStats* s
     failures += "KV history: " + lin.Summary() + "\n";
   }
   std::map<NodeId, Found> found;
-  for (NodeId id : cluster.ids()) cluster.Stop(id);
-  for (NodeId id : cluster.ids()) {
+  for (NodeId id : members) cluster.Stop(id);
+  for (NodeId id : members) {
     std::string error = ReadTransfers(cluster, id, transfers, &found[id]);
     if (!error.empty()) failures += "reading transfers: " + error + "\n";
   }
-  if (found.size() == cluster.ids().size()) failures += CheckTransfers(transfers, found);
+  if (found.size() == members.size()) failures += CheckTransfers(transfers, found);
   return failures;
 }
 

@@ -49,7 +49,8 @@ struct WorkloadOptions {
   uint64_t funding = 1000;
   int client_timeout_ms = 1500;  // Short, so that faults leave some outcomes unknown.
   int client_retry_ms = 250;
-  int pause_ms = 2;  // Between two operations of one thread: bounds the history size.
+  int pause_ms = 2;                // Between two operations of one thread: bounds the history size.
+  std::vector<NodeId> client_ids;  // The nodes the clients talk to; empty: every node.
 };
 
 class Workload {
@@ -87,9 +88,12 @@ struct RunStats {
   size_t transfers_acked = 0, transfers_unknown = 0;
 };
 
-// Every check above. REQUIRES: load stopped, every node started. Stops every node (for the
-// offline read). Fills the counts of *stats; returns one line per failed check ("" = all ok).
-std::string CheckRun(TestCluster& cluster, const Workload& workload, RunStats* stats);
+// Every check above, over `members` (default: every node of the cluster; `synod check` goes
+// to cluster.MemberSpec()). REQUIRES: load stopped, every one of `members` started. Stops them
+// (for the offline read). Fills the counts of *stats; returns one line per failed check ("" =
+// all ok).
+std::string CheckRun(TestCluster& cluster, const Workload& workload, RunStats* stats,
+                     std::vector<NodeId> members = {});
 
 // The seed of this run: $SYNOD_FAULT_SEED, else drawn at random. Printed with a reproducer.
 uint64_t FaultSeed();

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "paxos/limits.h"
 #include "paxos/prng.h"
 
@@ -15,6 +17,15 @@ BatchRef MakeBatch(uint64_t ts, std::vector<Command> commands) {
   return b;
 }
 
+std::vector<ClusterConfig> GrownHistory() {
+  ClusterConfig genesis{1, 0, {{1, "127.0.0.1:7101", true}, {2, "127.0.0.1:7102", true}}};
+  ClusterConfig grown = genesis;
+  grown.decided_at = 9;
+  grown.from = 73;
+  grown.members.push_back({4, "127.0.0.1:7104", false});
+  return {genesis, grown};
+}
+
 std::vector<Body> EveryMessage() {
   Command c{77, 3, std::string("pay\0load", 8)};
   BatchRef batch = MakeBatch(123456789, {c, Command{78, 1, ""}});
@@ -23,8 +34,8 @@ std::vector<Body> EveryMessage() {
   return {
       JoinMsg{},
       JoinMsg{0x1234567890abcdefULL},
-      WelcomeMsg{Snapshot{9, snap}, {Decision{10, batch}, Decision{11, noop}}},
-      WelcomeMsg{Snapshot{}, {}, 0, {GenesisMember{1, 11}, GenesisMember{2, 22}}},
+      WelcomeMsg{Snapshot{9, snap}, {Decision{10, batch}, Decision{11, noop}}, 0, {}, {}},
+      WelcomeMsg{Snapshot{}, {}, 0, {GenesisMember{1, 11}, GenesisMember{2, 22}}, {}},
       InvokeMsg{c},
       InvokedMsg{77, 3, true, "result", 2},
       ProposeMsg{{c, c}},
@@ -40,7 +51,7 @@ std::vector<Body> EveryMessage() {
       CatchupMsg{5},
       DecisionsMsg{{Decision{5, batch}, Decision{6, noop}}},
       StatusQueryMsg{},
-      WelcomeMsg{Snapshot{9, nullptr}, {Decision{10, batch}}, 12345},
+      WelcomeMsg{Snapshot{9, nullptr}, {Decision{10, batch}}, 12345, {}, {}},
       SnapshotFetchMsg{9, 1048576},
       SnapshotChunkMsg{9, 1048576, 3000000, "chunk-bytes"},
       LeaderTransferMsg{3, true, 1},
@@ -59,7 +70,12 @@ std::vector<Body> EveryMessage() {
                       false,
                       "[]",
                       {"ledger 1 unbalanced"},
-                      {{"unknown_keys", 3}, {"sender_mismatch", 1}}},
+                      {{"unknown_keys", 3}, {"sender_mismatch", 1}},
+                      {4, 5},
+                      true,
+                      true,
+                      73},
+      WelcomeMsg{Snapshot{}, {}, 0, {}, GrownHistory()},
   };
 }
 
@@ -104,6 +120,72 @@ TEST(Codec, RejoinAndTransferFieldsSurviveTheRoundTrip) {
   ASSERT_TRUE(take.ok());
   EXPECT_EQ(std::get<TakeOverMsg>(take.value().body).ballot, (Ballot{4, 1}));
   EXPECT_EQ(std::get<TakeOverMsg>(take.value().body).decided_slot, 99u);
+}
+
+TEST(Codec, MembershipFieldsSurviveTheRoundTrip) {
+  WelcomeMsg w;
+  w.configs = GrownHistory();
+  auto welcome = Decode(Encode({1, 4, w}));
+  ASSERT_TRUE(welcome.ok()) << welcome.status().ToString();
+  EXPECT_EQ(std::get<WelcomeMsg>(welcome.value().body).configs, w.configs);
+  StatusReportMsg r;
+  r.members = {1, 2, 3};
+  r.learners = {4};
+  r.removed = true;
+  r.cluster_flag_mismatch = true;
+  r.effective_slot = 73;
+  auto report = Decode(Encode({0, 0, r}));
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  const auto& back = std::get<StatusReportMsg>(report.value().body);
+  EXPECT_EQ(back.members, r.members);
+  EXPECT_EQ(back.learners, r.learners);
+  EXPECT_TRUE(back.removed);
+  EXPECT_TRUE(back.cluster_flag_mismatch);
+  EXPECT_EQ(back.effective_slot, 73u);
+}
+
+TEST(Codec, AWelcomeWithABadConfigurationHistoryIsRejectedNamingTheProblem) {
+  struct Case {
+    const char* name;
+    std::function<void(std::vector<ClusterConfig>*)> damage;
+    const char* expect;
+  };
+  const std::vector<Case> cases = {
+      {"unsorted ids", [](auto* h) { std::swap((*h)[1].members[0], (*h)[1].members[2]); },
+       "not sorted"},
+      {"id zero", [](auto* h) { (*h)[1].members[0].id = 0; }, "node id 0"},
+      {"too many members",
+       [](auto* h) {
+         for (NodeId id = 10; id < 10 + limits::kNodesMax; ++id) {
+           (*h)[0].members.push_back({id, "h:1", true});
+         }
+       },
+       "members, more than"},
+      {"long address",
+       [](auto* h) { (*h)[1].members[2].address = std::string(limits::kAddressBytesMax + 1, 'x'); },
+       "longer than"},
+      {"too many configurations",
+       [](auto* h) {
+         while (h->size() <= limits::kConfigHistoryMax) {
+           ClusterConfig next = h->back();
+           ++next.decided_at;
+           ++next.from;
+           h->push_back(next);
+         }
+       },
+       "configurations, more than"},
+      {"not ascending", [](auto* h) { std::swap((*h)[0], (*h)[1]); }, "after the one before"},
+  };
+  for (const Case& c : cases) {
+    WelcomeMsg w;
+    w.configs = GrownHistory();
+    c.damage(&w.configs);
+    auto r = Decode(Encode({1, 4, w}));
+    ASSERT_FALSE(r.ok()) << c.name;
+    EXPECT_NE(r.status().message().find(c.expect), std::string::npos)
+        << c.name << ": " << r.status().ToString();
+    EXPECT_NE(r.status().message().find("Welcome configurations"), std::string::npos);
+  }
 }
 
 TEST(Codec, AWelcomeWithTooManyGenesisMembersIsRejected) {

@@ -154,6 +154,26 @@ TEST(NodeMetrics, RenderIsValidAndCountersMove) {
   }
 }
 
+// Members come and go (Core, "Membership"): a new member gets its series once heard from, a
+// removed one loses them, the others keep what they had.
+TEST(NodeMetrics, PerPeerSeriesFollowTheMembers) {
+  NodeMetrics m(1, {1, 2, 3}, "/nonexistent-dir");
+  NodeMetrics::LoopView v;
+  v.decided_slot = 100;
+  m.UpdateFromLoop(v);
+  m.ObservePeer({2, 1, AcceptedMsg{Ballot{1, 1}, 90}});
+  m.ObservePeer({4, 1, AcceptedMsg{Ballot{1, 1}, 80}});  // Not a member yet: not counted.
+  EXPECT_TRUE(std::isnan(MustParse(m.Render()).Value("synod_peer_slot", {{"peer", "4"}})));
+  m.SetPeers({1, 2, 4});
+  m.ObservePeer({4, 1, AcceptedMsg{Ballot{1, 1}, 95}});
+  m.ObservePeer({3, 1, AcceptedMsg{Ballot{1, 1}, 99}});  // Removed: ignored.
+  PromText p = MustParse(m.Render());
+  EXPECT_EQ(p.Value("synod_peer_slot", {{"peer", "2"}}), 90);
+  EXPECT_EQ(p.Value("synod_peer_lag_slots", {{"peer", "4"}}), 5);
+  EXPECT_TRUE(std::isnan(p.Value("synod_peer_slot", {{"peer", "3"}})));
+  EXPECT_TRUE(std::isnan(p.Value("synod_peer_slot", {{"peer", "1"}})));  // Never self.
+}
+
 TEST(NodeMetrics, RepliesCountTheResultCodeTheyCarry) {
   NodeMetrics m(1, {1}, "/nonexistent-dir");
   // A real ok result and a real not_found result, as the state machine encodes them.

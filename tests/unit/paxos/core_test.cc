@@ -83,6 +83,29 @@ TEST(Core, SeedFormsTheClusterOnlyOnceEveryMemberJoined) {
   EXPECT_EQ(welcomes[0].second.genesis, genesis);
 }
 
+// The configuration a node joins with is on disk from the start: restarted with a --cluster
+// that lists more members (grown since), it must not take its flag for the genesis.
+TEST(Core, FormingAndJoiningPersistTheConfiguration) {
+  Core seed(Config(1, {1, 2}), RecoveredState{});
+  Ready formed;
+  seed.Step({2, 1, JoinMsg{20}}, &formed);
+  ASSERT_TRUE(seed.joined());
+  ASSERT_EQ(Persisted(formed, DurableWrite::Kind::kConfig), 1u);
+  const ClusterConfig genesis = seed.configs().front();
+  EXPECT_EQ(genesis.Voters(), (std::vector<NodeId>{1, 2}));
+  Core joiner(Config(2, {1, 2}), RecoveredState{});
+  Ready joined;
+  joiner.Step({1, 2, Sent<WelcomeMsg>(formed).at(0).second}, &joined);
+  ASSERT_TRUE(joiner.joined());
+  EXPECT_GE(Persisted(joined, DurableWrite::Kind::kConfig), 1u);
+  RecoveredState after = Joined();
+  for (const DurableWrite& w : formed.to_persist) {
+    if (w.kind == DurableWrite::Kind::kConfig) after.configs = w.configs;
+  }
+  Core restarted(Config(1, {1, 2, 3}), after);  // A --cluster with a member it never had.
+  EXPECT_EQ(restarted.current_config().Voters(), (std::vector<NodeId>{1, 2}));
+}
+
 TEST(Core, FreshSingleNodeClusterFormsAtStart) {
   // Nobody else can ask to join: the Seed alone is every member (found by hand on a real node).
   Core seed(Config(1, {1}), RecoveredState{});

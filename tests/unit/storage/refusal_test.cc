@@ -196,6 +196,21 @@ TEST_F(Refusal, ASecondProcessOpensOnceTheFirstIsClosed) {
   EXPECT_EQ(WEXITSTATUS(status), 0) << (lines.empty() ? "" : lines[0]);
 }
 
+// After a membership change the --cluster spec no longer hashes to the id a data dir was
+// made with: the node opens it adopting the stored id (it checks the rest itself, node.cc).
+TEST_F(Refusal, AdoptingTheClusterIdOpensADataDirOfAnotherIdButNotOfAnotherNode) {
+  StoreOptions adopt = Options(dir_.path(), 99);
+  adopt.adopt_cluster_id = true;
+  {
+    auto store = OpenOrDie(adopt);
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(store->meta().cluster_id, testing::kCluster);  // The stored id, not 99.
+    ASSERT_TRUE(store->Recover().ok());
+  }
+  adopt.node_id = testing::kNode + 1;
+  ExpectRefused(adopt, Status::Code::kInvalidArgument, "node id");
+}
+
 TEST_F(Refusal, TheRightIdentityStillOpensAfterARefusal) {
   ExpectRefused(Options(dir_.path(), 99), Status::Code::kInvalidArgument, "cluster id");
   auto store = OpenOrDie(Options(dir_.path()));

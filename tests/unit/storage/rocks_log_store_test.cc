@@ -102,6 +102,55 @@ TEST(RocksLogStore, RoundTripsEveryDurableWriteKindAcrossReopen) {
   ExpectRecovered(reopened.get(), expected);
 }
 
+DurableWrite ConfigWrite(std::vector<ClusterConfig> configs) {
+  DurableWrite w;
+  w.kind = DurableWrite::Kind::kConfig;
+  w.configs = std::move(configs);
+  return w;
+}
+
+TEST(RocksLogStore, KeepsTheLatestConfigurationHistoryAndTheLearningFlagAcrossReopen) {
+  TempDir dir;
+  const ClusterConfig genesis{1, 0, {{1, "h:1", true}, {2, "h:2", true}, {3, "h:3", true}}};
+  ClusterConfig grown = genesis;
+  grown.decided_at = 9;
+  grown.from = 73;
+  grown.members.push_back({4, "h:4", false});
+  {
+    auto store = OpenOrDie(Options(dir.path()));
+    ASSERT_NE(store, nullptr);
+    DurableWrite joined = JoinedWrite();
+    joined.membership.learning = true;
+    ASSERT_TRUE(store->Persist({joined, ConfigWrite({genesis})}).ok());
+    ASSERT_EQ(store->Recover().value().configs, std::vector<ClusterConfig>{genesis});
+    ASSERT_TRUE(store->Persist({ConfigWrite({genesis, grown})}).ok());  // Rewritten whole.
+  }
+  auto reopened = OpenOrDie(Options(dir.path()));
+  ASSERT_NE(reopened, nullptr);
+  Result<RecoveredState> state = reopened->Recover();
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  EXPECT_EQ(state.value().configs, (std::vector<ClusterConfig>{genesis, grown}));
+  EXPECT_TRUE(state.value().joined);
+  EXPECT_TRUE(state.value().membership.learning);
+  EXPECT_EQ(CountKeys(reopened.get(), kAcceptorFamily), 2u);  // Joined and config, one each.
+}
+
+TEST(RocksLogStore, RecoverReportsABadConfigurationRecordAsCorruption) {
+  TempDir dir;
+  auto store = OpenOrDie(Options(dir.path()));
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Persist({ConfigWrite({ClusterConfig{1, 0, {{1, "h:1", true}}}})}).ok());
+  ASSERT_TRUE(store->db()
+                  ->Put(rocksdb::WriteOptions(), store->ColumnFamily(kAcceptorFamily), ConfigKey(),
+                        EncodeJoined(Membership{}))
+                  .ok());
+  Result<RecoveredState> recovered = store->Recover();
+  ASSERT_FALSE(recovered.ok());
+  EXPECT_EQ(recovered.status().code(), Status::Code::kCorruption);
+  EXPECT_NE(recovered.status().message().find("configuration record"), std::string::npos)
+      << recovered.status().ToString();
+}
+
 TEST(RocksLogStore, AcceptAtAHigherBallotReplacesTheSlotsValue) {
   TempDir dir;
   auto store = OpenOrDie(Options(dir.path()));
