@@ -145,6 +145,9 @@ void Leader::Flush(Ready* ready) {
     }
     const bool adopting = adopt_next_ < adopt_top_;
     if (!adopting && (transfer_to_ != 0 || queue_.empty())) return;
+    // A slot may be decided without us: while an extension scout waits, a leader with a lower
+    // ballot can still choose values in slots of that configuration (Core, "Membership").
+    if (!adopting) SkipDecided();
     const Slot slot = adopting ? adopt_next_ : next_slot_;
     if (adopting && replica_->IsDecided(slot)) {
       adopt_values_.erase(adopt_next_++);
@@ -222,6 +225,7 @@ void Leader::OnExtensionPromise(NodeId from, const PromiseMsg& msg, uint64_t tic
       break;
   }
   const Slot first = extension_->slot_first();
+  SkipDecided();
   Slot top = 0;
   for (const auto& [slot, pv] : extension_->pvalues()) {
     if (slot < first || replica_->IsDecided(slot)) continue;
@@ -287,6 +291,13 @@ void Leader::Tick(uint64_t tick, uint64_t now_ns, Ready* ready) {
   }
   if (transfer_to_ != 0) TickTransfer(tick, ready);
   Flush(ready);
+  // No longer a voter (removed) and handed over, or nobody to hand over to: stop leading, so
+  // that the voters stop hearing an Active that opens no slot and elect one of themselves.
+  if (state_ == State::kActive && commanders_.empty() &&
+      !replica_->ConfigAt(replica_->slot_next()).IsVoter(config_.self) &&
+      (take_over_sent_ || transfer_to_ == 0)) {
+    StepDown(ballot_, tick);
+  }
 }
 
 bool Leader::BeginTransfer(NodeId to, uint64_t tick) {
@@ -313,6 +324,11 @@ void Leader::TakeOver(const Ballot& from_ballot, uint64_t tick, Ready* ready) {
   if (from_ballot > highest_seen_) highest_seen_ = from_ballot;
   backoff_until_tick_ = 0;
   StartScout(tick, ready);
+}
+
+void Leader::SkipDecided() {
+  next_slot_ = std::max(next_slot_, replica_->slot_next());  // One step, however far.
+  while (replica_->IsDecided(next_slot_)) ++next_slot_;      // Held decisions: few.
 }
 
 std::vector<NodeId> Leader::DecisionRecipients(Slot slot) const {
