@@ -206,7 +206,9 @@ bool Leader::MayOpen(Slot slot, Ready* ready) {
   // Phase 1 by a majority of the same voters at this ballot, from an earlier slot on, covers it.
   if (covered_.count(config.Voters()) > 0) return true;
   if (config_.planted_bug == PlantedBug::kReconfigSkipsExtension) return true;
-  if (!extension_) {
+  // One extension at a time, for the configuration the next slot needs (an older one may have
+  // gone stale: its slots were decided meanwhile by a leader with a lower ballot).
+  if (!extension_ || extension_->members() != config.Voters()) {
     extension_ = std::make_unique<Scout>(config_.self, config.Voters(), ballot_, config.from);
     extension_->SendPrepares(ready);
   }
@@ -226,9 +228,12 @@ void Leader::OnExtensionPromise(NodeId from, const PromiseMsg& msg, uint64_t tic
   }
   const Slot first = extension_->slot_first();
   SkipDecided();
+  // Slots already opened (or passed) were opened under a phase 1 of their own configuration;
+  // only the ones still to open can need what this phase 1 found.
+  const Slot cursor = adopt_next_ < adopt_top_ ? adopt_next_ : next_slot_;
   Slot top = 0;
   for (const auto& [slot, pv] : extension_->pvalues()) {
-    if (slot < first || replica_->IsDecided(slot)) continue;
+    if (slot < std::max(first, cursor) || replica_->IsDecided(slot)) continue;
     top = std::max(top, slot + 1);
     last_timestamp_ns_ = std::max(last_timestamp_ns_, pv.batch->timestamp_ns);
     if (config_.planted_bug == PlantedBug::kLeaderIgnoresPromises) continue;
