@@ -190,6 +190,8 @@ void Replica::OnCatchup(NodeId from, const CatchupMsg& msg, Ready* ready) const 
 
 bool Replica::OnActive(NodeId from, const ActiveMsg& msg, uint64_t tick, Ready* ready) {
   if (msg.ballot < highest_ballot_) return false;
+  // A leader that is not a voter here opens no slot we need (it was removed): do not wait on it.
+  if (!ConfigAt(slot_next_).IsVoter(from)) return false;
   const bool new_leader = from != leader_ || msg.ballot != highest_ballot_;
   highest_ballot_ = msg.ballot;
   leader_ = from;
