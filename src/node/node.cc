@@ -310,8 +310,13 @@ Status Node::MaybeSnapshot() {
   }
   const Slot applied = app_->applied_slot();
   const Slot last = std::max(core_->replica().snapshot().slot, snapshot_attempt_slot_);
-  if (applied < last + options_.snapshot_every_slots) return Status::Ok();
-  if (last_snapshot_bytes_ > kCheapSnapshotBytes &&
+  // The configuration history is pruned at the snapshot (a Welcome carries it from there):
+  // many membership changes since the last one make a snapshot due, so that the history stays
+  // well inside what a peer accepts (limits::kConfigHistoryMax).
+  const bool history_long =
+      core_->configs().size() > limits::kConfigHistoryMax / 2 && applied > last;
+  if (applied < last + options_.snapshot_every_slots && !history_long) return Status::Ok();
+  if (!history_long && last_snapshot_bytes_ > kCheapSnapshotBytes &&
       applied_bytes_since_snapshot_ < last_snapshot_bytes_) {
     return Status::Ok();
   }
