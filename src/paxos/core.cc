@@ -160,6 +160,7 @@ void Core::Handle(const Envelope& e, Ready* ready) {
   if (auto* m = std::get_if<PrepareMsg>(&e.body)) return acceptor_.OnPrepare(from, *m, ready);
   if (auto* m = std::get_if<AcceptMsg>(&e.body)) return acceptor_.OnAccept(from, *m, ready);
   if (auto* m = std::get_if<PromiseMsg>(&e.body)) {
+    if (m->compacted_below > 0) replica_->ObserveDecidedBelow(m->compacted_below);
     leader_->OnPromise(from, *m, tick_, ready);
     return replica_->ObserveBallot(m->ballot, tick_);
   }

@@ -50,8 +50,8 @@ void Leader::Adopt(uint64_t tick, Ready* ready) {
     return;
   }
   covered_.clear();
-  covered_.insert(replica_->ConfigAt(scout_->slot_first()).Voters());
-  Slot top = floor;  // One past the highest slot known to be in use.
+  covered_.insert(scout_->members());  // The voters it asked (the history may have moved).
+  Slot top = floor;                    // One past the highest slot known to be in use.
   for (const auto& [slot, pv] : scout_->pvalues()) top = std::max(top, slot + 1);
   top = std::max(top, replica_->max_decided() + 1);
   state_ = State::kActive;
@@ -150,9 +150,14 @@ void Leader::Flush(Ready* ready) {
     // A slot may be decided without us: while an extension scout waits, a leader with a lower
     // ballot can still choose values in slots of that configuration (Core, "Membership").
     if (!adopting) SkipDecided();
+    // A decided membership change governs from a later slot: an idle cluster gets there with
+    // no-ops instead of waiting for traffic.
+    const bool pending_config = next_slot_ < replica_->latest_config().from;
     // A read waits for a slot launched after it arrived; with no command queued, a no-op.
     const bool barrier = barrier_slot_ != 0 && barrier_slot_ >= next_slot_;
-    if (!adopting && (transfer_to_ != 0 || (queue_.empty() && !barrier))) return;
+    if (!adopting && (transfer_to_ != 0 || (queue_.empty() && !pending_config && !barrier))) {
+      return;
+    }
     const Slot slot = adopting ? adopt_next_ : next_slot_;
     if (adopting && replica_->IsDecided(slot)) {
       adopt_values_.erase(adopt_next_++);
@@ -207,17 +212,8 @@ bool Leader::SameConfiguration(Slot a, Slot b) const {
 bool Leader::MayOpen(Slot slot, Ready* ready) {
   if (slot >= replica_->slot_next() + kConfigDelaySlots) return false;
   const ClusterConfig& config = replica_->ConfigAt(slot);
-  if (!config.IsVoter(config_.self)) {
-    if (transfer_to_ == 0 && commanders_.empty()) {
-      for (NodeId v : config.Voters()) {
-        if (v != config_.self) {
-          BeginTransfer(v, last_tick_);
-          break;
-        }
-      }
-    }
-    return false;
-  }
+  if (!config.IsVoter(config_.self)) return false;  // Tick hands over once nothing is in flight.
+
   // Phase 1 by a majority of the same voters at this ballot, from an earlier slot on, covers it.
   if (covered_.count(config.Voters()) > 0) return true;
   if (config_.planted_bug == PlantedBug::kReconfigSkipsExtension) return true;
@@ -246,9 +242,19 @@ void Leader::OnExtensionPromise(NodeId from, const PromiseMsg& msg, uint64_t tic
   // Slots already opened (or passed) were opened under a phase 1 of their own configuration;
   // only the ones still to open can need what this phase 1 found.
   const Slot cursor = adopt_next_ < adopt_top_ ? adopt_next_ : next_slot_;
+  // Below an acceptor's compaction point every slot is decided (as in Adopt): never propose
+  // there; the replica learns them by catch-up (Core feeds it the compaction points).
+  const Slot floor = std::max(first, extension_->compacted_below());
+  if (floor > cursor) {
+    if (adopt_next_ < adopt_top_) {
+      adopt_next_ = std::min(floor, adopt_top_);
+      adopt_values_.erase(adopt_values_.begin(), adopt_values_.lower_bound(adopt_next_));
+    }
+    next_slot_ = std::max(next_slot_, floor);
+  }
   Slot top = 0;
   for (const auto& [slot, pv] : extension_->pvalues()) {
-    if (slot < std::max(first, cursor) || replica_->IsDecided(slot)) continue;
+    if (slot < std::max(floor, cursor) || replica_->IsDecided(slot)) continue;
     top = std::max(top, slot + 1);
     last_timestamp_ns_ = std::max(last_timestamp_ns_, pv.batch->timestamp_ns);
     if (config_.planted_bug == PlantedBug::kLeaderIgnoresPromises) continue;
@@ -257,7 +263,7 @@ void Leader::OnExtensionPromise(NodeId from, const PromiseMsg& msg, uint64_t tic
     auto [it, inserted] = adopt_values_.try_emplace(slot, pv);
     if (!inserted && pv.ballot > it->second.ballot) it->second = pv;
   }
-  covered_.insert(replica_->ConfigAt(first).Voters());
+  covered_.insert(extension_->members());
   extension_.reset();
   if (top > next_slot_) {
     // Nothing at or above `first` was opened (MayOpen refused it): propose the range up to top
@@ -285,7 +291,6 @@ void Leader::Announce(Ready* ready) {
 
 void Leader::Tick(uint64_t tick, uint64_t now_ns, Ready* ready) {
   now_ns_ = now_ns;
-  last_tick_ = tick;
   const bool retransmit = tick - last_retransmit_tick_ >= config_.retransmit_ticks;
   if (state_ == State::kScouting && scout_->rejoin() &&
       tick - scout_start_tick_ >= config_.leader_timeout_ticks) {
@@ -311,11 +316,16 @@ void Leader::Tick(uint64_t tick, uint64_t now_ns, Ready* ready) {
   }
   if (transfer_to_ != 0) TickTransfer(tick, ready);
   Flush(ready);
-  // No longer a voter (removed) and handed over, or nobody to hand over to: stop leading, so
-  // that the voters stop hearing an Active that opens no slot and elect one of themselves.
-  if (state_ == State::kActive && commanders_.empty() &&
-      !replica_->ConfigAt(replica_->slot_next()).IsVoter(config_.self) &&
-      (take_over_sent_ || transfer_to_ == 0)) {
+  // No longer a voter of the next slot (removed) and nothing in flight: hand leadership to a
+  // voter and stop leading, so that the voters stop hearing an Active that opens no slot.
+  const ClusterConfig& next = replica_->ConfigAt(replica_->slot_next());
+  if (state_ == State::kActive && commanders_.empty() && !next.IsVoter(config_.self)) {
+    if (transfer_to_ == 0) {
+      for (NodeId v : next.Voters()) {
+        if (v != config_.self && BeginTransfer(v, tick)) break;
+      }
+      if (transfer_to_ != 0) TickTransfer(tick, ready);
+    }
     StepDown(ballot_, tick);
   }
 }
@@ -367,6 +377,8 @@ std::vector<NodeId> Leader::DecisionRecipients(Slot slot) const {
 bool Leader::RejoinSettled(const Scout& scout) const {
   const Slot first = scout.slot_first();
   if (replica_->ConfigAt(first).from != replica_->latest_config().from) return false;
+  // The voters it asked are the latest ones (a snapshot may have moved the history meanwhile).
+  if (scout.members() != replica_->latest_config().Voters()) return false;
   for (const auto& [slot, pv] : scout.pvalues()) {
     for (const Command& c : pv.batch->commands) {
       if (IsMembershipPayload(c.payload)) return false;

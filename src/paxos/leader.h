@@ -149,7 +149,6 @@ class Leader {
   // configuration with those voters (Core, "Membership"); extension_ runs it for the next one.
   std::set<std::vector<NodeId>> covered_;
   std::unique_ptr<Scout> extension_;
-  uint64_t last_tick_ = 0;
   NodeId transfer_to_ = 0;  // Handing over to this member (0: no transfer).
   uint64_t transfer_tick_ = 0;
   bool take_over_sent_ = false;

@@ -253,7 +253,7 @@ void Replica::Forward(std::vector<Command> commands, Ready* ready) {
 
 void Replica::MaybeCatchup(uint64_t tick, bool probe, Ready* ready) {
   const bool gap = !decided_.empty() && decided_.rbegin()->first >= slot_next_;
-  const bool behind = leader_decided_slot_ >= slot_next_;
+  const bool behind = leader_decided_slot_ >= slot_next_ || known_decided_ >= slot_next_;
   if (!gap && !behind) {
     catchup_sent_ = false;
     if (probe && tick - probe_tick_ >= config_.catchup_retry_ticks) {

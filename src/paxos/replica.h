@@ -49,6 +49,9 @@ class Replica {
   bool OnActive(NodeId from, const ActiveMsg& msg, uint64_t tick, Ready* ready);
   // Learned (preemption) that `ballot` is the highest known; its owner is the likely leader.
   void ObserveBallot(const Ballot& ballot, uint64_t tick);
+  // An acceptor reported that every slot below `slot` is decided (its compaction point): a
+  // replica behind it catches up, even when it is the leader and hears no Active.
+  void ObserveDecidedBelow(Slot slot) { known_decided_ = std::max(known_decided_, slot - 1); }
   // The driver took a snapshot of the applied state.
   void AdoptSnapshot(const Snapshot& snapshot, Ready* ready);
 
@@ -111,6 +114,7 @@ class Replica {
   Ballot highest_ballot_;
   uint64_t leader_heard_tick_ = 0;
   Slot leader_decided_slot_ = 0;  // From the leader's last Active.
+  Slot known_decided_ = 0;        // Decided somewhere (ObserveDecidedBelow).
   uint64_t catchup_tick_ = 0;
   uint64_t retry_scan_tick_ = 0;
   bool catchup_sent_ = false;

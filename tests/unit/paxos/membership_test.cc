@@ -142,22 +142,50 @@ Ballot MakeLeader(Core& core) {
   return b;
 }
 
-// Leader 1 decides `payload` (node 2 accepts every Accept); returns the slot.
-Slot Decide(Core& core, uint64_t request, std::string payload, Ready* ready) {
-  ready->Clear();
-  core.Step({kClientEndpoint, 1, InvokeMsg{Command{7, request, std::move(payload)}}}, ready);
-  auto accepts = Sent<AcceptMsg>(*ready);
-  if (accepts.empty()) return 0;
-  const Slot slot = accepts.back().second.slot;
-  core.Step({2, 1, AcceptedMsg{core.leader().ballot(), slot}}, ready);
-  return slot;
+// Node 2 accepts every Accept leader 1 sends, until it sends none (leader 1 fills the slots up
+// to a pending configuration with no-ops; a change applies when its decision reaches the
+// replica, so a tick follows every round). Returns the Prepares seen on the way; `top` gets
+// the highest slot accepted.
+std::vector<std::pair<NodeId, PrepareMsg>> Drive(Core& core, Ready* ready, Slot* top,
+                                                 std::vector<TakeOverMsg>* take_overs = nullptr) {
+  std::vector<std::pair<NodeId, PrepareMsg>> prepares;
+  core.Tick(0, ready);
+  for (int round = 0; round < 1000; ++round) {
+    for (const auto& p : Sent<PrepareMsg>(*ready)) prepares.push_back(p);
+    for (const auto& [to, t] : Sent<TakeOverMsg>(*ready)) {
+      if (take_overs != nullptr && to == 2) take_overs->push_back(t);
+    }
+    auto accepts = Sent<AcceptMsg>(*ready);
+    if (accepts.empty()) break;
+    Ready next;
+    std::set<Slot> acked;
+    for (const auto& [to, a] : accepts) {
+      if (!acked.insert(a.slot).second) continue;
+      *top = std::max(*top, a.slot);
+      core.Step({2, 1, AcceptedMsg{a.ballot, a.slot}}, &next);
+    }
+    core.Tick(0, &next);
+    *ready = std::move(next);
+  }
+  return prepares;
+}
+
+// Leader 1 gets `payload` decided (and whatever no-ops follow it); returns the Prepares seen.
+std::vector<std::pair<NodeId, PrepareMsg>> Decide(Core& core, uint64_t request, std::string payload,
+                                                  Slot* top) {
+  Ready ready;
+  core.Step({kClientEndpoint, 1, InvokeMsg{Command{7, request, std::move(payload)}}}, &ready);
+  return Drive(core, &ready, top);
 }
 
 TEST(MembershipCore, TheAnswerOfADecidedChangeComesBackInTheReady) {
   Core core(Config(1), Joined());
   MakeLeader(core);
   Ready ready;
-  const Slot slot = Decide(core, 1, Change(Op::kAdd, 4, "h:4"), &ready);
+  core.Step({kClientEndpoint, 1, InvokeMsg{Command{7, 1, Change(Op::kAdd, 4, "h:4")}}}, &ready);
+  const Slot slot = Sent<AcceptMsg>(ready).at(0).second.slot;
+  ready.Clear();
+  core.Step({2, 1, AcceptedMsg{core.leader().ballot(), slot}}, &ready);
   ASSERT_EQ(ready.membership_results.size(), 1u);
   EXPECT_EQ(ready.membership_results[0].first, (std::pair<uint64_t, uint64_t>{7, 1}));
   EXPECT_NE(ready.membership_results[0].second.find("\"effective_slot\":" +
@@ -165,6 +193,11 @@ TEST(MembershipCore, TheAnswerOfADecidedChangeComesBackInTheReady) {
             std::string::npos);
   EXPECT_EQ(Persisted(ready, DurableWrite::Kind::kConfig), 1u);
   EXPECT_TRUE(core.configs().back().Has(4));
+  // An idle leader does not wait for traffic: no-ops carry the log to the effective slot.
+  Slot top = 0;
+  Drive(core, &ready, &top);
+  EXPECT_EQ(top, slot + kConfigDelaySlots - 1);
+  EXPECT_EQ(core.current_config().from, slot + kConfigDelaySlots);
   // Node 4 is a member now: its Join is answered with the history.
   ready.Clear();
   core.Step({4, 1, JoinMsg{99}}, &ready);
@@ -176,30 +209,28 @@ TEST(MembershipCore, TheAnswerOfADecidedChangeComesBackInTheReady) {
 TEST(MembershipCore, NewVotersGetPhase1BeforeTheLeaderOpensTheirFirstSlot) {
   Core core(Config(1), Joined());
   const Ballot b = MakeLeader(core);
-  Ready ready;
-  const Slot added = Decide(core, 1, Change(Op::kAdd, 4, "h:4"), &ready);
-  const Slot promoted = Decide(core, 2, Change(Op::kPromote, 4), &ready);
+  Slot top = 0;
+  // A learner (same voters) needs no new phase 1: the no-ops up to its slot open as usual.
+  EXPECT_TRUE(Decide(core, 1, Change(Op::kAdd, 4, "h:4"), &top).empty());
+  EXPECT_TRUE(Decide(core, 2, Change(Op::kPromote, 4), &top).empty());
+  const Slot promoted = core.configs().back().decided_at;
   const Slot first = promoted + kConfigDelaySlots;  // The first slot 1,2,3,4 vote on.
-  ASSERT_EQ(promoted, added + 1);
-  // A learner (same voters) needs no new phase 1: slots up to `first` open as usual.
-  uint64_t request = 3;
-  for (Slot s = promoted + 1; s < first; ++s) ASSERT_EQ(Decide(core, request++, "x", &ready), s);
-  ready.Clear();
-  core.Step({kClientEndpoint, 1, InvokeMsg{Command{7, request++, "y"}}}, &ready);
-  EXPECT_TRUE(Sent<AcceptMsg>(ready).empty()) << "opened a slot of 1,2,3,4 without phase 1";
-  auto prepares = Sent<PrepareMsg>(ready);  // Its own acceptor answered inside the call.
-  std::set<NodeId> asked;
-  for (const auto& [to, p] : prepares) asked.insert(to);
-  EXPECT_EQ(asked, (std::set<NodeId>{2, 3, 4}));
+  EXPECT_EQ(top, first - 1);
+  // The next command needs slot `first`: phase 1 with the new voters comes first.
+  auto prepares = Decide(core, 3, "y", &top);
+  EXPECT_EQ(top, first - 1) << "opened a slot of 1,2,3,4 without phase 1";
+  std::set<NodeId> asked;  // Its own acceptor answered inside the call.
   for (const auto& [to, p] : prepares) {
+    asked.insert(to);
     EXPECT_EQ(p.ballot, b);
     EXPECT_EQ(p.slot_first, first);
   }
+  EXPECT_EQ(asked, (std::set<NodeId>{2, 3, 4}));
   // Promises from itself and 2 are not a majority of four; 4 reports a value accepted at `first`
   // under an older ballot, which must be proposed there once 4 makes three.
   Ballot older{b.round - 1, 3};
   PValue found{first, older, testing_util::MakeBatch(8, 1, "found")};
-  ready.Clear();
+  Ready ready;
   core.Step({2, 1, PromiseMsg{b, 0, {}}}, &ready);
   EXPECT_TRUE(Sent<AcceptMsg>(ready).empty());
   core.Step({4, 1, PromiseMsg{b, 0, {found}}}, &ready);
@@ -214,22 +245,19 @@ TEST(MembershipCore, NewVotersGetPhase1BeforeTheLeaderOpensTheirFirstSlot) {
   EXPECT_EQ(to, (std::set<NodeId>{2, 3, 4}));  // And its own acceptor, inside the call.
 }
 
-TEST(MembershipCore, ALeaderThatIsNoLongerAVoterHandsOver) {
+TEST(MembershipCore, ALeaderThatIsNoLongerAVoterHandsOverAndStepsDown) {
   Core core(Config(1), Joined());
   MakeLeader(core);
   Ready ready;
-  const Slot removed = Decide(core, 1, Change(Op::kRemove, 1), &ready);
-  uint64_t request = 2;
-  for (Slot s = removed + 1; s < removed + kConfigDelaySlots; ++s) {
-    ASSERT_EQ(Decide(core, request++, "x", &ready), s);
-  }
-  ready.Clear();
-  core.Step({kClientEndpoint, 1, InvokeMsg{Command{7, request, "y"}}}, &ready);
-  core.Tick(0, &ready);
-  EXPECT_TRUE(Sent<AcceptMsg>(ready).empty());
-  auto take = Sent<TakeOverMsg>(ready);
-  ASSERT_EQ(take.size(), 1u);
-  EXPECT_EQ(take[0].first, 2u);
+  core.Step({kClientEndpoint, 1, InvokeMsg{Command{7, 1, Change(Op::kRemove, 1)}}}, &ready);
+  Slot top = 0;
+  std::vector<TakeOverMsg> take_overs;
+  Drive(core, &ready, &top, &take_overs);
+  const Slot removed_from = core.configs().back().from;
+  EXPECT_EQ(top, removed_from - 1) << "opened a slot it does not vote on";
+  ASSERT_EQ(take_overs.size(), 1u);  // To node 2, the lowest voter left.
+  EXPECT_EQ(take_overs[0].decided_slot, removed_from - 1);
+  EXPECT_NE(core.role(), Core::Role::kLeader);
 }
 
 TEST(MembershipCore, ALearnerDoesNotVoteAsksToBePromotedAndVotesFromItsFloor) {
