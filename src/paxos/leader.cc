@@ -145,6 +145,9 @@ void Leader::Flush(Ready* ready) {
     }
     const bool adopting = adopt_next_ < adopt_top_;
     if (!adopting && (transfer_to_ != 0 || queue_.empty())) return;
+    // A slot may be decided without us: while an extension scout waits, a leader with a lower
+    // ballot can still choose values in slots of that configuration (Core, "Membership").
+    if (!adopting) SkipDecided();
     const Slot slot = adopting ? adopt_next_ : next_slot_;
     if (adopting && replica_->IsDecided(slot)) {
       adopt_values_.erase(adopt_next_++);
@@ -203,7 +206,9 @@ bool Leader::MayOpen(Slot slot, Ready* ready) {
   // Phase 1 by a majority of the same voters at this ballot, from an earlier slot on, covers it.
   if (covered_.count(config.Voters()) > 0) return true;
   if (config_.planted_bug == PlantedBug::kReconfigSkipsExtension) return true;
-  if (!extension_) {
+  // One extension at a time, for the configuration the next slot needs (an older one may have
+  // gone stale: its slots were decided meanwhile by a leader with a lower ballot).
+  if (!extension_ || extension_->members() != config.Voters()) {
     extension_ = std::make_unique<Scout>(config_.self, config.Voters(), ballot_, config.from);
     extension_->SendPrepares(ready);
   }
@@ -222,9 +227,13 @@ void Leader::OnExtensionPromise(NodeId from, const PromiseMsg& msg, uint64_t tic
       break;
   }
   const Slot first = extension_->slot_first();
+  SkipDecided();
+  // Slots already opened (or passed) were opened under a phase 1 of their own configuration;
+  // only the ones still to open can need what this phase 1 found.
+  const Slot cursor = adopt_next_ < adopt_top_ ? adopt_next_ : next_slot_;
   Slot top = 0;
   for (const auto& [slot, pv] : extension_->pvalues()) {
-    if (slot < first || replica_->IsDecided(slot)) continue;
+    if (slot < std::max(first, cursor) || replica_->IsDecided(slot)) continue;
     top = std::max(top, slot + 1);
     last_timestamp_ns_ = std::max(last_timestamp_ns_, pv.batch->timestamp_ns);
     if (config_.planted_bug == PlantedBug::kLeaderIgnoresPromises) continue;
@@ -287,6 +296,13 @@ void Leader::Tick(uint64_t tick, uint64_t now_ns, Ready* ready) {
   }
   if (transfer_to_ != 0) TickTransfer(tick, ready);
   Flush(ready);
+  // No longer a voter (removed) and handed over, or nobody to hand over to: stop leading, so
+  // that the voters stop hearing an Active that opens no slot and elect one of themselves.
+  if (state_ == State::kActive && commanders_.empty() &&
+      !replica_->ConfigAt(replica_->slot_next()).IsVoter(config_.self) &&
+      (take_over_sent_ || transfer_to_ == 0)) {
+    StepDown(ballot_, tick);
+  }
 }
 
 bool Leader::BeginTransfer(NodeId to, uint64_t tick) {
@@ -313,6 +329,11 @@ void Leader::TakeOver(const Ballot& from_ballot, uint64_t tick, Ready* ready) {
   if (from_ballot > highest_seen_) highest_seen_ = from_ballot;
   backoff_until_tick_ = 0;
   StartScout(tick, ready);
+}
+
+void Leader::SkipDecided() {
+  next_slot_ = std::max(next_slot_, replica_->slot_next());  // One step, however far.
+  while (replica_->IsDecided(next_slot_)) ++next_slot_;      // Held decisions: few.
 }
 
 std::vector<NodeId> Leader::DecisionRecipients(Slot slot) const {

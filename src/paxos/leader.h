@@ -105,6 +105,7 @@ class Leader {
   bool MayOpen(Slot slot, Ready* ready);
   void OnExtensionPromise(NodeId from, const PromiseMsg& msg, uint64_t tick, Ready* ready);
   std::vector<NodeId> DecisionRecipients(Slot slot) const;
+  void SkipDecided();
   bool RejoinSettled(const Scout& scout) const;
 
   const CoreConfig& config_;

@@ -145,6 +145,10 @@ void Replica::AdoptSnapshot(const Snapshot& snapshot, Ready* ready) {
   snap.kind = DurableWrite::Kind::kSnapshot;
   snap.snapshot = snapshot_;
   ready->to_persist.push_back(std::move(snap));
+  // Configurations no slot above the snapshot uses go too (the history stays short).
+  if (configs_.size() > 1 && ConfigAt(snapshot_.slot + 1).from > configs_.front().from) {
+    PersistConfigs(ready);
+  }
   // Keep a margin of decided log below the snapshot so a briefly lagging peer catches up
   // without a snapshot transfer.
   Slot below = snapshot.slot + 1 > config_.snapshot_retention_slots
@@ -190,6 +194,8 @@ void Replica::OnCatchup(NodeId from, const CatchupMsg& msg, Ready* ready) const 
 
 bool Replica::OnActive(NodeId from, const ActiveMsg& msg, uint64_t tick, Ready* ready) {
   if (msg.ballot < highest_ballot_) return false;
+  // A leader that is not a voter here opens no slot we need (it was removed): do not wait on it.
+  if (!ConfigAt(slot_next_).IsVoter(from)) return false;
   const bool new_leader = from != leader_ || msg.ballot != highest_ballot_;
   highest_ballot_ = msg.ballot;
   leader_ = from;

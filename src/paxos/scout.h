@@ -39,6 +39,7 @@ class Scout {
 
   const Ballot& ballot() const { return ballot_; }
   Slot slot_first() const { return slot_first_; }
+  const std::vector<NodeId>& members() const { return members_; }
   // Highest-ballot pvalue per slot, from the promises of the adopting majority.
   const std::map<Slot, PValue>& pvalues() const { return pvalues_; }
   // Highest compaction point reported: every slot below it is decided somewhere.
