@@ -132,7 +132,7 @@ TEST(Core, JoiningNodeBecomesMemberOnWelcomeAndAnswersNoClientBefore) {
   ASSERT_EQ(Sent<InvokedMsg>(ready).size(), 1u);
   EXPECT_FALSE(Sent<InvokedMsg>(ready)[0].second.ok);
   ready.Clear();
-  node.Step({1, 3, WelcomeMsg{Snapshot{}, {Decision{1, MakeBatch(7, 1)}}}}, &ready);
+  node.Step({1, 3, WelcomeMsg{Snapshot{}, {Decision{1, MakeBatch(7, 1)}}, 0, {}, {}}}, &ready);
   EXPECT_TRUE(node.joined());
   EXPECT_TRUE(node.rejoining());  // Not in a genesis set: it must rejoin (rejoin_test.cc).
   EXPECT_EQ(Persisted(ready, DurableWrite::Kind::kJoined), 1u);
