@@ -66,7 +66,8 @@ void Staging::Delete(Table table, std::string_view key) {
 }
 
 void Staging::AddTransfer(const Transfer& t) {
-  SYNOD_CHECK(new_ids_.Insert(t.id) == new_transfers_.size());
+  const uint32_t position = new_ids_.Insert(t.id);
+  SYNOD_CHECK(position == new_transfers_.size());
   new_transfers_.push_back(t);
   index_entries_.push_back({t.debit, t.seq, t.id});
   index_entries_.push_back({t.credit, t.seq, t.id});
