@@ -1,6 +1,7 @@
 #include "node/ledger_app.h"
 
 #include "ledger/snapshot.h"
+#include "node/snapshot_files.h"
 #include "paxos/wire_bytes.h"
 #include "storage/ledger/ledger_column_families.h"
 
@@ -48,27 +49,28 @@ Result<std::string> LedgerApp::Drain(ledger::SnapshotStream* stream) {
   return blob.Take();
 }
 
-Result<std::unique_ptr<ledger::StateMachine>> InstallBlob(ledger::LedgerTables* tables, Slot slot,
-                                                          const std::string& blob) {
+Result<std::unique_ptr<ledger::StateMachine>> InstallChunks(ledger::LedgerTables* tables, Slot slot,
+                                                            const ChunkSource& chunks) {
   ledger::SnapshotInstaller installer(tables);
-  ByteReader reader(blob);
-  std::string chunk;
-  while (!reader.Done()) {
-    if (!reader.Bytes(&chunk, blob.size())) return Status::Corruption("snapshot blob is cut short");
-    if (Status s = installer.Add(chunk); !s.ok()) return s;
+  if (Status s = chunks([&](std::string_view chunk) { return installer.Add(chunk); }); !s.ok()) {
+    return s;
   }
-  if (!installer.complete()) return Status::Corruption("snapshot blob ends before its last chunk");
+  if (!installer.complete()) return Status::Corruption("snapshot ends before its last chunk");
   if (installer.applied_slot() != slot) {
-    return Status::Corruption("snapshot blob holds slot " +
-                              std::to_string(installer.applied_slot()) + ", expected " +
-                              std::to_string(slot));
+    return Status::Corruption("snapshot holds slot " + std::to_string(installer.applied_slot()) +
+                              ", expected " + std::to_string(slot));
   }
   return installer.Finish();
 }
 
-Status LedgerApp::Install(Slot slot, const std::string& blob) {
+Result<std::unique_ptr<ledger::StateMachine>> InstallBlob(ledger::LedgerTables* tables, Slot slot,
+                                                          const std::string& blob) {
+  return InstallChunks(tables, slot, [&](const auto& add) { return ForEachChunk(blob, add); });
+}
+
+Status LedgerApp::Install(Slot slot, const ChunkSource& chunks) {
   sm_.reset();
-  auto sm = InstallBlob(tables_.get(), slot, blob);
+  auto sm = InstallChunks(tables_.get(), slot, chunks);
   if (!sm.ok()) return sm.status();
   sm_ = std::move(sm.value());
   return Status::Ok();

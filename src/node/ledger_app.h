@@ -1,17 +1,19 @@
 // LedgerApp: the node's state machine, the ledger (src/ledger) on the node's own RocksDB
 // database (the ledger_* column families that storage/ opens with the log).
 //
-// Snapshots for consensus are one blob: the ledger's bounded chunks, each length-prefixed
-// (ByteWriter), so the core can hand it to a Welcome and the LogStore can keep it durable.
-// Installing one clears the ledger tables and writes the chunks in order; a crash in the
-// middle leaves tables that Open() refuses or that lag the persisted snapshot, and the node
-// then installs the persisted snapshot again (Node::Open).
+// A snapshot's bytes are the ledger's bounded chunks, each length-prefixed (ByteWriter), in a
+// blob (backups) or a file (node/snapshot_files.h: what peers fetch). Installing one clears the
+// ledger tables and writes the chunks in order; a crash in the middle leaves tables that Open()
+// refuses or that lag the persisted snapshot, and the node then installs the persisted
+// snapshot again (Node::Recover).
 //
 // Owned by the node's loop thread; not thread-safe.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ledger/invariants.h"
@@ -26,9 +28,15 @@ namespace synod::node {
 // read a stopped node's ledger directly).
 ledger::RocksDbLedgerTables::Handles LedgerHandles(storage::RocksLogStore* store);
 
-// Installs a snapshot blob (the format above) into `tables`, clearing them first, and opens the
-// state machine on them; Corruption when the blob is malformed, holds another slot than `slot`,
-// or its hashes do not match the records. LedgerApp::Install and the backup checks use it.
+// Hands every chunk of a snapshot to `add`, in order (node/snapshot_files.h, ForEachChunk over
+// a blob or a file).
+using ChunkSource = std::function<Status(const std::function<Status(std::string_view chunk)>& add)>;
+
+// Installs a snapshot's chunks into `tables`, clearing them first, and opens the state machine
+// on them; Corruption when the chunks are malformed, hold another slot than `slot`, or their
+// hashes do not match the records. LedgerApp::Install and the backup checks use it.
+Result<std::unique_ptr<ledger::StateMachine>> InstallChunks(ledger::LedgerTables* tables, Slot slot,
+                                                            const ChunkSource& chunks);
 Result<std::unique_ptr<ledger::StateMachine>> InstallBlob(ledger::LedgerTables* tables, Slot slot,
                                                           const std::string& blob);
 
@@ -48,7 +56,7 @@ class LedgerApp {
   // applied_slot(), on the loop thread), then Drain (reads and encodes it, on any thread).
   Result<std::unique_ptr<ledger::SnapshotStream>> BeginSnapshot();
   static Result<std::string> Drain(ledger::SnapshotStream* stream);
-  Status Install(Slot slot, const std::string& blob);
+  Status Install(Slot slot, const ChunkSource& chunks);
   std::string StateHash();
   ledger::InvariantReport CheckInvariants() const;
 

@@ -253,12 +253,15 @@ std::string NodeMetrics::Render() const {
   gauge("synod_ballot_node", "Node id of the highest ballot this node has seen.",
         Load(ballot_node_));
   RenderPeers(&t);
-  counter("synod_snapshots_total", "Snapshots of the ledger taken and kept.", snapshots_);
-  gauge("synod_snapshot_bytes", "Size of the last snapshot taken.", Load(snapshot_last_bytes_));
-  histogram("synod_snapshot_duration_seconds", "Time to take (read and encode) a snapshot.",
+  counter("synod_snapshots_total", "Snapshot files of the ledger encoded for peers to fetch.",
+          snapshots_);
+  gauge("synod_snapshot_bytes", "Size of the last snapshot file encoded.",
+        Load(snapshot_last_bytes_));
+  histogram("synod_snapshot_duration_seconds", "Time to read and encode a snapshot file.",
             snapshot_ns_);
-  counter("synod_snapshots_skipped_total", "Snapshots too big to keep (the log is kept).",
-          snapshots_skipped);
+  counter("synod_log_compactions_total",
+          "Snapshots taken in place (state durable in the ledger tables), each compacting the log.",
+          log_compactions);
   counter("synod_welcome_snapshots_sent_total", "Welcomes sent that announced a snapshot.",
           welcomes_sent);
   counter("synod_snapshot_chunks_served_total",

@@ -76,7 +76,7 @@ class NodeMetrics {
   // The members changed (Core, "Membership"): per-peer series for exactly these ids (but self).
   void SetPeers(const std::vector<NodeId>& members);
 
-  std::atomic<uint64_t> snapshots_skipped{0};       // Too big to keep (README).
+  std::atomic<uint64_t> log_compactions{0};         // Snapshots in place (snapshot_files.h).
   std::atomic<uint64_t> welcomes_sent{0};           // Welcomes that announced a snapshot.
   std::atomic<uint64_t> snapshot_chunks_served{0};  // To peers (Welcome) and backup clients.
   std::atomic<uint64_t> snapshot_fetches_done{0};   // Welcome snapshots fetched in full here.

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <filesystem>
 #include <random>
 
 #include "ledger/results.h"
@@ -20,8 +21,12 @@ constexpr int kTicksPerPassMax = 4;
 constexpr int kFetchRetriesMax = 10;
 constexpr size_t kServedSnapshotsMax = 2;
 constexpr int64_t kInvalidReportMs = 10000;
-// A snapshot this small takes milliseconds: taken every snapshot_every_slots regardless.
-constexpr uint64_t kCheapSnapshotBytes = 4 << 20;
+// A snapshot in place is also due after this many bytes of commands, so that the decided log
+// a node holds in memory stays bounded when slots are large (a slot of 8,190 transfers is
+// about a megabyte).
+constexpr uint64_t kSnapshotEveryBytes = 64 << 20;
+// The log above a snapshot file is kept until no peer fetched from it for this long.
+constexpr int64_t kServedPinMs = 30'000;
 
 uint64_t ElapsedNs(Clock::time_point since) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - since).count();
@@ -95,10 +100,14 @@ Status Node::Recover() {
   backup_ = std::make_unique<BackupSource>(options_.id, app_.get(), metrics_.get());
   Status opened = app_->Open();
   const Snapshot& snap = r.snapshot;
+  auto ref = ParseRef(snap.data ? *snap.data : std::string());
+  if (!ref.ok()) return ref.status();
+  // Files for peers do not outlive the process; a received one stays until a snapshot in
+  // place replaces it.
+  DropReceivedFiles(ref.value().kind == SnapshotRef::Kind::kFile ? ref.value().file : "");
   if (snap.slot > 0 && (!opened.ok() || app_->applied_slot() < snap.slot)) {
     spdlog::info("installing the persisted snapshot at slot {}", snap.slot);
-    if (Status s = app_->Install(snap.slot, *snap.data); !s.ok()) return s;
-    metrics_->snapshot_installs.fetch_add(1, std::memory_order_relaxed);
+    if (Status s = InstallSnapshot(snap); !s.ok()) return s;
   } else if (!opened.ok()) {
     return Status::Corruption("ledger tables unreadable and no snapshot to restore: " +
                               opened.ToString());
@@ -204,8 +213,7 @@ Status Node::Flush(Ready& ready) {
   }
   for (Envelope& e : ready.messages) Route(e);
   if (ready.install && ready.install->slot > app_->applied_slot()) {
-    if (Status s = app_->Install(ready.install->slot, *ready.install->data); !s.ok()) return s;
-    metrics_->snapshot_installs.fetch_add(1, std::memory_order_relaxed);
+    if (Status s = InstallSnapshot(*ready.install); !s.ok()) return s;
     spdlog::info("node {} installed a snapshot at slot {}", options_.id, ready.install->slot);
   }
   for (const Decision& d : ready.decisions) {
@@ -273,62 +281,149 @@ void Node::AnswerMembership(const Ready& ready) {
   }
 }
 
-// Every snapshot_every_slots applied slots: take a consistent view of the ledger on this
-// thread, encode it on another, and hand it to the core once done (it persists the snapshot
-// and compacts the log below it). At most one snapshot is in the making. A snapshot costs
-// O(state), so after one above kCheapSnapshotBytes the next also waits until the commands
-// applied since are at least as many bytes as that snapshot: snapshot work stays within the
-// bytes applied, however small the batches (without this, a ledger of 100 MB was re-encoded
-// every 2,000 slots of single puts).
-
+// Snapshots (snapshot_files.h). Every snapshot_every_slots applied slots, or kSnapshotEveryBytes
+// of commands, the node takes a snapshot in place: the core records (synced) that the state at
+// the applied slot is in the ledger tables, which that synced write makes durable, and
+// compacts the log below it. That costs one fsync however large the state, so the log in
+// memory and on disk stays bounded by the interval, not by the state.
+//
+// A peer that needs a snapshot (a Welcome) gets a file: the node encodes its applied state at
+// that moment on another thread and answers Welcomes once the file is ready (the peer asks
+// again meanwhile). While a file is encoded or fetched from, snapshots in place go no further
+// than its slot, so the decisions after it stay here for the peer to catch up with.
 Status Node::MaybeSnapshot() {
-  if (snapshotting_) {
-    if (snapshotting_->blob.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
-      return Status::Ok();
-    }
-    auto blob = snapshotting_->blob.get();
-    const Slot slot = snapshotting_->slot;
-    const auto snapshotting_started = snapshotting_->started;
-    snapshotting_.reset();
-    if (!blob.ok()) return blob.status();
-    last_snapshot_bytes_ = blob.value().size();
-    if (blob.value().size() > storage::kInlineSnapshotBytesMax) {
-      metrics_->snapshots_skipped.fetch_add(1, std::memory_order_relaxed);
-      // Too big to keep (README, "Not yet supported"): keep the log instead of stopping.
-      spdlog::warn(
-          "node {}: snapshot at slot {} is {} bytes, above the {}-byte limit; the log "
-          "below it is kept",
-          options_.id, slot, blob.value().size(), storage::kInlineSnapshotBytesMax);
-      return Status::Ok();
-    }
-    metrics_->ObserveSnapshot(blob.value().size(), ElapsedNs(snapshotting_started));
-    Ready ready;
-    core_->OnSnapshotTaken(
-        Snapshot{slot, std::make_shared<const std::string>(std::move(blob.value()))}, &ready);
-    spdlog::info("node {} took a snapshot at slot {}", options_.id, slot);
-    return Flush(ready);
-  }
+  if (Status s = PollServedFile(); !s.ok()) return s;
   const Slot applied = app_->applied_slot();
-  const Slot last = std::max(core_->replica().snapshot().slot, snapshot_attempt_slot_);
+  const Slot last = core_->replica().snapshot().slot;
   // The configuration history is pruned at the snapshot (a Welcome carries it from there):
   // many membership changes since the last one make a snapshot due, so that the history stays
   // well inside what a peer accepts (limits::kConfigHistoryMax).
   const bool history_long =
       core_->configs().size() > limits::kConfigHistoryMax / 2 && applied > last;
-  if (applied < last + options_.snapshot_every_slots && !history_long) return Status::Ok();
-  if (!history_long && last_snapshot_bytes_ > kCheapSnapshotBytes &&
-      applied_bytes_since_snapshot_ < last_snapshot_bytes_) {
+  const bool due = applied >= last + options_.snapshot_every_slots ||
+                   applied_bytes_since_snapshot_ >= kSnapshotEveryBytes || history_long;
+  if (!due) return Status::Ok();
+  Slot slot = applied;
+  if (ServedFilePinned()) slot = std::min(slot, served_.rbegin()->first);
+  if (encoding_) slot = std::min(slot, encoding_->slot);
+  if (slot <= last) return Status::Ok();
+  applied_bytes_since_snapshot_ = 0;
+  Ready ready;
+  core_->OnSnapshotTaken(Snapshot{slot, std::make_shared<const std::string>(InTablesRef())},
+                         &ready);
+  if (Status s = Flush(ready); !s.ok()) return s;
+  metrics_->log_compactions.fetch_add(1, std::memory_order_relaxed);
+  spdlog::debug("node {} took a snapshot in place at slot {}", options_.id, slot);
+  DropReceivedFiles("");  // The tables hold a newer state than any file received.
+  return Status::Ok();
+}
+
+Status Node::InstallSnapshot(const Snapshot& snapshot) {
+  auto ref = ParseRef(*snapshot.data);
+  if (!ref.ok()) return ref.status();
+  Status s;
+  switch (ref.value().kind) {
+    case SnapshotRef::Kind::kBlob:
+      s = app_->Install(snapshot.slot,
+                        [&](const auto& add) { return ForEachChunk(*snapshot.data, add); });
+      break;
+    case SnapshotRef::Kind::kFile: {
+      const std::string path = SnapshotsDir(options_.data_dir) + "/" + ref.value().file;
+      auto file = SnapshotFile::Open(path);
+      if (!file.ok()) return file.status();
+      if (file.value()->size() != ref.value().bytes) {
+        return Status::Corruption("snapshot file " + path + " has " +
+                                  std::to_string(file.value()->size()) + " bytes, expected " +
+                                  std::to_string(ref.value().bytes));
+      }
+      s = app_->Install(snapshot.slot,
+                        [&](const auto& add) { return ForEachChunk(*file.value(), add); });
+      break;
+    }
+    case SnapshotRef::Kind::kInTables:
+      return Status::Corruption(
+          "the ledger tables are at slot " + std::to_string(app_->applied_slot()) +
+          ", behind the snapshot taken in place at slot " + std::to_string(snapshot.slot) +
+          ": the data dir " + options_.data_dir + " lost synced writes");
+  }
+  if (!s.ok()) return s;
+  metrics_->snapshot_installs.fetch_add(1, std::memory_order_relaxed);
+  return Status::Ok();
+}
+
+// Starts encoding the applied state into a file for peers, unless one is under way.
+void Node::StartServedFile() {
+  if (encoding_) return;
+  auto stream = app_->BeginSnapshot();
+  if (!stream.ok()) {
+    spdlog::error("node {}: cannot begin a snapshot for a peer: {}", options_.id,
+                  stream.status().ToString());
+    return;
+  }
+  std::shared_ptr<ledger::SnapshotStream> st = std::move(stream.value());
+  const Slot slot = st->applied_slot();
+  const std::string path = SnapshotsDir(options_.data_dir) + "/" + ServedFileName(slot);
+  encoding_ = Encoding{
+      slot,
+      std::async(std::launch::async, [st, path] { return WriteSnapshotFile(st.get(), path); }),
+      Clock::now()};
+  served_pinned_until_ms_ = NowMs() + kServedPinMs;
+}
+
+Status Node::PollServedFile() {
+  if (!encoding_ ||
+      encoding_->bytes.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
     return Status::Ok();
   }
-  snapshot_attempt_slot_ = applied;
-  applied_bytes_since_snapshot_ = 0;
-  auto stream = app_->BeginSnapshot();
-  if (!stream.ok()) return stream.status();
-  std::shared_ptr<ledger::SnapshotStream> s = std::move(stream.value());
-  snapshotting_ = PendingSnapshot{
-      applied, std::async(std::launch::async, [s] { return LedgerApp::Drain(s.get()); }),
-      Clock::now()};
+  const Slot slot = encoding_->slot;
+  auto bytes = encoding_->bytes.get();
+  const uint64_t ns = ElapsedNs(encoding_->started);
+  encoding_.reset();
+  const std::string path = SnapshotsDir(options_.data_dir) + "/" + ServedFileName(slot);
+  if (!bytes.ok()) {
+    // Not fatal: the log is whole; a later Welcome tries again.
+    spdlog::error("node {}: snapshot file for peers at slot {} failed: {}", options_.id, slot,
+                  bytes.status().ToString());
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+    return Status::Ok();
+  }
+  auto file = SnapshotFile::Open(path);
+  if (!file.ok()) return file.status();
+  // Only the newest file keeps its name; older ones stay readable through their descriptors.
+  for (const auto& [old_slot, old] : served_) {
+    std::error_code ec;
+    std::filesystem::remove(old->path(), ec);
+  }
+  served_[slot] = std::move(file.value());
+  while (served_.size() > kServedSnapshotsMax) served_.erase(served_.begin());
+  served_pinned_until_ms_ = NowMs() + kServedPinMs;
+  metrics_->ObserveSnapshot(bytes.value(), ns);
+  spdlog::info("node {} wrote a snapshot file for peers at slot {} ({} bytes)", options_.id, slot,
+               bytes.value());
   return Status::Ok();
+}
+
+bool Node::ServedFilePinned() const {
+  return !served_.empty() && NowMs() < served_pinned_until_ms_;
+}
+
+// Removes received snapshot files other than `keep`, and every file for peers not open.
+void Node::DropReceivedFiles(const std::string& keep) {
+  std::error_code ec;
+  std::filesystem::directory_iterator it(SnapshotsDir(options_.data_dir), ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    const bool received = name.rfind("recv-", 0) == 0 && name != keep;
+    bool served_open = false;
+    for (const auto& [slot, file] : served_) served_open |= file->path() == it->path().string();
+    const bool served = name.rfind("serve-", 0) == 0 && !served_open &&
+                        !(encoding_ && name == ServedFileName(encoding_->slot));
+    if (received || served) {
+      std::error_code rm;
+      std::filesystem::remove(it->path(), rm);
+    }
+  }
 }
 
 // Which messages may leave before the Ready's writes are durable. An Accept proposes a value
@@ -353,11 +448,18 @@ void Node::SendBeforePersist(std::vector<Envelope>* messages) {
 
 void Node::Route(Envelope& e) {
   if (auto* w = std::get_if<WelcomeMsg>(&e.body); w && w->snapshot.slot > 0 && w->snapshot.data) {
-    // The snapshot does not travel in the Welcome: the receiver fetches it in chunks.
-    WelcomeMsg header{Snapshot{w->snapshot.slot, nullptr}, w->decisions, w->snapshot.data->size(),
-                      w->genesis, w->configs};
-    served_[w->snapshot.slot] = w->snapshot.data;
-    while (served_.size() > kServedSnapshotsMax) served_.erase(served_.begin());
+    // The snapshot does not travel in the Welcome: the receiver fetches a file in chunks. A
+    // file at or above the core's snapshot serves (the decisions after it are still here);
+    // without one, it is made, and the peer's next Join or Catchup is welcomed with it.
+    if (served_.empty() || served_.rbegin()->first < w->snapshot.slot) return StartServedFile();
+    const auto& [slot, file] = *served_.rbegin();
+    std::vector<Decision> after;
+    for (const Decision& d : w->decisions) {
+      if (d.slot > slot) after.push_back(d);
+    }
+    WelcomeMsg header{Snapshot{slot, nullptr}, std::move(after), file->size(), w->genesis,
+                      w->configs};
+    served_pinned_until_ms_ = NowMs() + kServedPinMs;
     metrics_->welcomes_sent.fetch_add(1, std::memory_order_relaxed);
     return transport_->Send({e.from, e.to, std::move(header)});
   }
@@ -429,21 +531,28 @@ void Node::StartFetch(NodeId from, WelcomeMsg welcome, Ready* ready) {
     welcome.snapshot_bytes = 0;
     return core_->Step({from, options_.id, std::move(welcome)}, ready);
   }
-  if (welcome.snapshot_bytes > storage::kInlineSnapshotBytesMax) {
-    spdlog::error("node {}: refusing a {}-byte snapshot from node {} (limit {})", options_.id,
-                  welcome.snapshot_bytes, from, storage::kInlineSnapshotBytesMax);
+  std::error_code ec;
+  const auto space = std::filesystem::space(options_.data_dir, ec);
+  if (!ec && welcome.snapshot_bytes > space.available) {
+    spdlog::error("node {}: no room for the {}-byte snapshot from node {}: {} bytes free in {}",
+                  options_.id, welcome.snapshot_bytes, from, space.available, options_.data_dir);
+    return;
+  }
+  const std::string name = ReceivedFileName(slot);
+  auto file = SnapshotFileWriter::Create(SnapshotsDir(options_.data_dir) + "/" + name);
+  if (!file.ok()) {
+    spdlog::error("node {}: {}", options_.id, file.status().ToString());
     return;
   }
   spdlog::info("node {} fetching the snapshot at slot {} ({} bytes) from node {}", options_.id,
                slot, welcome.snapshot_bytes, from);
-  fetch_ = Fetch{from, std::move(welcome), {}, 0, 0};
-  fetch_->data.reserve(fetch_->welcome.snapshot_bytes);
+  fetch_ = Fetch{from, std::move(welcome), std::move(file.value()), name, 0, 0};
   RequestChunk();
 }
 
 void Node::RequestChunk() {
   fetch_->requested_ms = NowMs();
-  SnapshotFetchMsg m{fetch_->welcome.snapshot.slot, fetch_->data.size()};
+  SnapshotFetchMsg m{fetch_->welcome.snapshot.slot, fetch_->file->size()};
   transport_->Send({options_.id, fetch_->from, m});
 }
 
@@ -469,16 +578,23 @@ void Node::OnChunk(NodeId from, const SnapshotChunkMsg& c, Ready* ready) {
     fetch_.reset();
     return;
   }
-  if (c.offset != fetch_->data.size() || c.data.empty() ||
-      c.data.size() > c.total - fetch_->data.size()) {
+  const uint64_t have = fetch_->file->size();
+  if (c.offset != have || c.data.empty() || c.data.size() > c.total - have) {
     ++transport_->rejections().chunk_out_of_sequence;  // A duplicate, stale or overlong chunk.
     return;
   }
-  fetch_->data += c.data;
+  Status written = fetch_->file->Append(c.data);
+  if (written.ok() && have + c.data.size() == c.total) written = fetch_->file->Finish();
+  if (!written.ok()) {
+    spdlog::error("node {}: snapshot fetch stopped: {}", options_.id, written.ToString());
+    metrics_->snapshot_fetches_failed.fetch_add(1, std::memory_order_relaxed);
+    fetch_.reset();
+    return;
+  }
   fetch_->retries = 0;
-  if (fetch_->data.size() < c.total) return RequestChunk();
+  if (fetch_->file->size() < c.total) return RequestChunk();
   WelcomeMsg welcome = std::move(fetch_->welcome);
-  welcome.snapshot.data = std::make_shared<const std::string>(std::move(fetch_->data));
+  welcome.snapshot.data = std::make_shared<const std::string>(FileRef(fetch_->file_name, c.total));
   welcome.snapshot_bytes = 0;
   fetch_.reset();
   metrics_->snapshot_fetches_done.fetch_add(1, std::memory_order_relaxed);
@@ -489,9 +605,15 @@ void Node::ServeChunk(NodeId to, const SnapshotFetchMsg& f) {
   SnapshotChunkMsg c{f.slot, f.offset, 0, {}};
   auto it = served_.find(f.slot);
   if (it != served_.end() && f.offset < it->second->size()) {
-    c.total = it->second->size();
-    c.data = it->second->substr(f.offset, limits::kSnapshotChunkBytes);
-    metrics_->snapshot_chunks_served.fetch_add(1, std::memory_order_relaxed);
+    auto data = it->second->Read(f.offset, limits::kSnapshotChunkBytes);
+    if (!data.ok()) {
+      spdlog::error("node {}: {}", options_.id, data.status().ToString());
+    } else {
+      c.total = it->second->size();
+      c.data = std::move(data.value());
+      if (it->first == served_.rbegin()->first) served_pinned_until_ms_ = NowMs() + kServedPinMs;
+      metrics_->snapshot_chunks_served.fetch_add(1, std::memory_order_relaxed);
+    }
   }
   transport_->Send({options_.id, to, std::move(c)});
 }

@@ -44,6 +44,7 @@
 #include "node/backup_source.h"
 #include "node/ledger_app.h"
 #include "node/metrics.h"
+#include "node/snapshot_files.h"
 #include "paxos/core.h"
 #include "storage/rocks_log_store.h"
 
@@ -86,6 +87,11 @@ class Node {
   Status Flush(Ready& ready);
   Status Apply(const Decision& decision);
   Status MaybeSnapshot();
+  Status InstallSnapshot(const Snapshot& snapshot);
+  void StartServedFile();
+  Status PollServedFile();
+  bool ServedFilePinned() const;
+  void DropReceivedFiles(const std::string& keep);
   void Route(Envelope& envelope);
   static bool SafeBeforePersist(const Envelope& envelope);
   void SendBeforePersist(std::vector<Envelope>* messages);
@@ -139,26 +145,28 @@ class Node {
   std::deque<PendingRead> reads_;  // At most limits::kPendingRequestsMax.
   struct Fetch {
     NodeId from = 0;
-    WelcomeMsg welcome;  // Header and decisions; the data is assembled in `data`.
-    std::string data;
+    WelcomeMsg welcome;  // Header and decisions; the data goes to `file` as it arrives.
+    std::unique_ptr<SnapshotFileWriter> file;
+    std::string file_name;
     int64_t requested_ms = 0;
     int retries = 0;
   };
   std::optional<Fetch> fetch_;
-  struct PendingSnapshot {
+  // A snapshot file being encoded for peers (see "Snapshots" in node.cc).
+  struct Encoding {
     Slot slot = 0;
-    std::future<Result<std::string>> blob;
+    std::future<Result<uint64_t>> bytes;
     std::chrono::steady_clock::time_point started;
   };
-  std::optional<PendingSnapshot> snapshotting_;
-  Slot snapshot_attempt_slot_ = 0;    // Applied slot of the last snapshot begun.
-  uint64_t last_snapshot_bytes_ = 0;  // Size of the last snapshot encoded (kept or skipped).
-  uint64_t applied_bytes_since_snapshot_ = 0;  // Command bytes applied since one was begun.
+  std::optional<Encoding> encoding_;
+  uint64_t applied_bytes_since_snapshot_ = 0;  // Command bytes applied since the last one.
   uint64_t invalid_reported_ = 0;              // Invalid frames already logged.
   int64_t invalid_report_ms_ = 0;
-  // Snapshots announced in our Welcomes, kept while peers may still fetch them (the core may
-  // move on to a newer one meanwhile). At most kServedSnapshotsMax.
-  std::map<Slot, std::shared_ptr<const std::string>> served_;
+  // Snapshot files for peers, by slot: the newest kServedSnapshotsMax stay open for fetches
+  // under way (only the newest keeps its name on disk). The log above the newest is kept
+  // while it is encoded or fetched from (served_pinned_until_ms_).
+  std::map<Slot, std::shared_ptr<SnapshotFile>> served_;
+  int64_t served_pinned_until_ms_ = 0;
   // Every node a configuration names, plus the --cluster ids until joined: the peers we keep
   // sockets to and accept messages from (net/screen.h). Ascending, includes self.
   std::vector<NodeId> members_ = options_.cluster.Ids();

@@ -4,6 +4,7 @@
 
 #include "node/ledger_app.h"
 #include "node/node.h"
+#include "node/snapshot_files.h"
 #include "storage/rocks_log_store.h"
 
 namespace synod::node {
@@ -25,7 +26,11 @@ Status Populate(const Backup& backup, const RestoreOptions& o) {
   writes[1].snapshot = Snapshot{backup.slot, snapshot_data};
   if (Status s = store.value()->Persist(writes); !s.ok()) return s;
   LedgerApp app(store.value().get());
-  if (Status s = app.Install(backup.slot, backup.blob); !s.ok()) return s;
+  if (Status s =
+          app.Install(backup.slot, [&](const auto& add) { return ForEachChunk(backup.blob, add); });
+      !s.ok()) {
+    return s;
+  }
   if (app.StateHash() != backup.state_hash) {
     return Status::Corruption("restored ledger has state hash " + app.StateHash() +
                               ", not the backup's " + backup.state_hash);
