@@ -51,11 +51,10 @@ if [[ "$skip_etcd" != 1 ]]; then
   command -v etcd >/dev/null || { echo "etcd missing: apt-get install -y etcd-server etcd-client" >&2; exit 1; }
 fi
 xb="${XFER_BATCH:-1000}" warm=1 insecure="${INSECURE:-0}" client_sec=()
-# Snapshots off by default: a snapshot above 64 MiB (the inline limit) stops every node at
-# once ("snapshot at slot N is B bytes, above the inline limit"), and these steps write
-# ~1 million transfers (~230 MB of state) per repetition. SNAPSHOT_EVERY=2000 (the node's
-# default) reproduces that.
-snap_every="${SNAPSHOT_EVERY:-100000000}"
+# Snapshots as the node takes them by default (in place, every 2,000 slots or 64 MiB of
+# commands; README "Snapshots"). SNAPSHOT_EVERY=100000000 turns them off, as runs before
+# 2026-11-27 16:00 UTC did (snapshots were then encoded whole and skipped above 64 MiB).
+snap_every="${SNAPSHOT_EVERY:-2000}"
 put1_s="${PUT1_S:-5}" putn_s="${PUTN_S:-6}" get1_s="${GET1_S:-5}" getn_s="${GETN_S:-6}"
 xfer_s="${XFER_S:-8}" warm_s="${WARM_S:-1}" many="${MANY:-256}" accounts="${ACCOUNTS:-10000}"
 mkdir -p "$here/results"

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Node memory under a long transfer load: does each node's resident size stay flat?
+#
+# Usage: bench/memory.sh [MINUTES]        (default 10)
+#
+# Starts a 3-node cluster with `synod local up` (CURVE on, fsync on, the node's default
+# snapshot interval: every 2,000 slots or 64 MiB of commands, see src/node/node.cc) in a temp
+# dir, runs `synod load --kind transfer` for MINUTES (CLIENTS clients, batches of BATCH
+# transfers over ACCOUNTS accounts), and samples every SAMPLE_S seconds each node's VmRSS
+# (/proc/PID/status) and the size of its data dir. Then it reports, per node, the smallest and
+# largest RSS over the last half of the run and whether the largest is within 10 % of the
+# smallest (issue 6: "resident memory of each node stays flat (within 10%) over the last half
+# of a 10-minute transfer run"), and the load's JSON summary (throughput, invariant check).
+#
+# Output: bench/results/memory-<time>.txt (report) and .csv (samples: t_s,node,rss_kb,data_mb).
+# Env: SYNOD (binary, default build-release/bin/synod), CLIENTS (4), BATCH (8190),
+#      ACCOUNTS (10000), SAMPLE_S (10), PORT (base port; default a free one below 32000),
+#      TMPDIR_PARENT (/tmp).
+# The cluster is stopped with `synod local down` (it signals only its own pids) and the temp
+# dir removed on exit, error or Ctrl-C.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+minutes="${1:-10}"
+[[ "$minutes" =~ ^[1-9][0-9]*$ ]] || { echo "MINUTES must be a positive integer" >&2; exit 2; }
+synod="${SYNOD:-$root/build-release/bin/synod}"
+[[ -x "$synod" ]] || { echo "no synod binary at $synod (cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release && cmake --build build-release -j2)" >&2; exit 1; }
+clients="${CLIENTS:-4}" batch="${BATCH:-8190}" accounts="${ACCOUNTS:-10000}" sample_s="${SAMPLE_S:-10}"
+mkdir -p "$here/results"
+stamp="$(date -u +%Y%m%d-%H%M%S)"
+out="$here/results/memory-$stamp.txt" csv="$here/results/memory-$stamp.csv"
+work="$(mktemp -d "${TMPDIR_PARENT:-/tmp}/synod-memory.XXXXXX")"
+export SYNOD_HOME="$work/home"  # `local up` writes its cluster file and key link here.
+load_pid=""
+cleanup() {
+  set +e
+  [[ -n "$load_pid" ]] && kill -KILL "$load_pid" 2>/dev/null && wait "$load_pid" 2>/dev/null
+  "$synod" local down --data "$work/local" >/dev/null 2>&1
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'echo "memory: interrupted" >&2; exit 130' INT TERM
+say() { echo "$@" | tee -a "$out"; }
+
+port="${PORT:-}"
+if [[ -z "$port" ]]; then
+  for _ in $(seq 1 100); do
+    p=$((20000 + RANDOM % 12000))
+    if ! ss -Hltn "( sport = :$p or sport = :$((p + 1)) or sport = :$((p + 2)) )" 2>/dev/null | grep -q .; then port=$p; break; fi
+  done
+fi
+[[ -n "$port" ]] || { echo "no free ports" >&2; exit 1; }
+
+say "# Synod node memory under transfer load: $(date -u '+%Y-%m-%d %H:%M') UTC, command: bench/memory.sh $minutes"
+say "# machine: $(nproc)-core $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(free -g | awk '/Mem:/{print $2}') GiB; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+say "# synod: $("$synod" --version 2>/dev/null | head -1) $(git -C "$root" rev-parse --short HEAD 2>/dev/null); 3 nodes by synod local up (CURVE, fsync on, default snapshots), data in $work"
+say "# load: synod load --kind transfer --clients $clients --batch $batch --accounts $accounts --duration $((minutes * 60)); RSS sampled every $sample_s s"
+"$synod" local up --data "$work/local" --port "$port" >"$work/up.log" 2>&1 || { cat "$work/up.log" >&2; exit 1; }
+pids=()
+for i in 1 2 3; do pids+=("$(cat "$work/local/n$i/pid")"); done
+
+"$synod" load --kind transfer --clients "$clients" --batch "$batch" --accounts "$accounts" \
+  --duration $((minutes * 60)) --json >"$work/load.json" 2>"$work/load.err" &
+load_pid=$!
+echo "t_s,node,rss_kb,data_mb" > "$csv"
+start=$SECONDS
+while kill -0 "$load_pid" 2>/dev/null; do
+  t=$((SECONDS - start))
+  for i in 1 2 3; do
+    rss=$(awk '/^VmRSS:/{print $2}' "/proc/${pids[$((i - 1))]}/status" 2>/dev/null || echo 0)
+    mb=$(du -sm "$work/local/n$i/data" 2>/dev/null | cut -f1)
+    echo "$t,$i,${rss:-0},${mb:-0}" >> "$csv"
+  done
+  sleep "$sample_s"
+done
+rc=0; wait "$load_pid" || rc=$?; load_pid=""
+say "# load exit $rc: $(grep '^{' "$work/load.json" | tail -1)"
+[[ $rc == 0 ]] || tail -5 "$work/load.err" | tee -a "$out" >&2
+say "# per node over the last half of the run (t >= $((minutes * 30)) s):"
+verdict=0
+for i in 1 2 3; do
+  line=$(awk -F, -v n="$i" -v half=$((minutes * 30)) 'NR > 1 && $2 == n && $1 >= half {
+      if (min == "" || $3 < min) min = $3; if ($3 > max) max = $3; last_mb = $4; k++ }
+    END { if (k == 0) { print "no samples"; exit 1 }
+          printf "node %d: RSS %.1f-%.1f MB over %d samples, max/min %.3f, data dir %d MB at the end: %s",
+            n, min / 1024, max / 1024, k, max / min, last_mb, (max <= 1.1 * min ? "flat" : "NOT flat") }' "$csv") || verdict=1
+  say "$line"
+  [[ "$line" == *": flat" ]] || verdict=1
+done
+say "# samples: $csv"
+exit $(( rc != 0 || verdict != 0 ))
