@@ -21,6 +21,7 @@ int RunSim(SimFlags& f) {
   if (f.plant == "skip-sessions") o.plant_skip_sessions = true;
   if (f.plant == "rejoin-votes-at-once") o.planted_bug = PlantedBug::kRejoinVotesAtOnce;
   if (f.plant == "reconfig-skips-extension") o.planted_bug = PlantedBug::kReconfigSkipsExtension;
+  if (f.plant == "scout-takes-first-page") o.planted_bug = PlantedBug::kScoutTakesFirstPage;
   sim::SimResult r = sim::RunSimulation(o);
   if (f.json) {
     std::printf("%s\n", r.ToJson().c_str());
@@ -63,7 +64,12 @@ void AddSimCommand(CLI::App& app, int* rc) {
   cmd->add_option("--clients", o.clients, "Concurrent clients")->check(CLI::Range(1, 64));
   cmd->add_option("--plant", flags->plant, "Test only: plant a bug the checkers must catch")
       ->check(CLI::IsMember({"acceptor-amnesia", "leader-ignores-promises", "skip-sessions",
-                             "rejoin-votes-at-once", "reconfig-skips-extension"}));
+                             "rejoin-votes-at-once", "reconfig-skips-extension",
+                             "scout-takes-first-page"}));
+  cmd->add_option("--page-bytes", o.page_bytes,
+                  "Payload bytes per Promise page and catch-up reply beyond the first batch "
+                  "(default 8 MiB; small values page often)")
+      ->check(CLI::Range(1, 1 << 30));
   cmd->add_flag("--wire", o.wire, "Encode and decode every message with the wire codec");
   cmd->add_flag("--json", flags->json, "One JSON object on stdout");
   cmd->callback([flags, rc] { *rc = RunSim(*flags); });

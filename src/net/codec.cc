@@ -109,8 +109,9 @@ struct BodyEncoder {
     }
     auto accepted = fbb.CreateVector(pvs);
     auto ballot = ToWire(m.ballot);
-    return {w::Body::Promise,
-            w::CreatePromise(fbb, &ballot, accepted, m.compacted_below, m.fresh).Union()};
+    return {w::Body::Promise, w::CreatePromise(fbb, &ballot, accepted, m.compacted_below, m.fresh,
+                                               m.page_from, m.more_from)
+                                  .Union()};
   }
   std::pair<w::Body, fb::Offset<void>> operator()(const AcceptMsg& m) {
     auto ballot = ToWire(m.ballot);
@@ -320,7 +321,12 @@ Body Converter::Convert(const w::Envelope* e) {
     }
     case w::Body::Promise: {
       auto* m = e->body_as_Promise();
-      PromiseMsg out{Convert(m->ballot(), "ballot"), m->compacted_below(), {}, m->fresh()};
+      PromiseMsg out{Convert(m->ballot(), "ballot"),
+                     m->compacted_below(),
+                     {},
+                     m->fresh(),
+                     m->page_from(),
+                     m->more_from()};
       if (m->accepted() && m->accepted()->size() > kPromiseValuesMax)
         Fail("too many pvalues");
       else if (m->accepted()) {

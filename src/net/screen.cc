@@ -79,6 +79,8 @@ class Screener {
   }
   void Check(const PromiseMsg& m) {
     BallotOfMember(m.ballot, "Promise");
+    SlotInRange(m.page_from, "Promise page");
+    SlotInRange(m.more_from, "Promise next page");
     for (const PValue& p : m.accepted) {
       BallotOfMember(p.ballot, "Promise pvalue");
       SlotInRange(p.slot, "Promise pvalue");

@@ -1,13 +1,16 @@
 #include "paxos/acceptor.h"
 
+#include "paxos/limits.h"
+
 namespace synod {
 
 Acceptor::Acceptor(NodeId self, Ballot promised, std::map<Slot, PValue> accepted,
-                   Slot compacted_below)
+                   Slot compacted_below, size_t page_bytes)
     : self_(self),
       promised_(promised),
       accepted_(std::move(accepted)),
-      compacted_below_(compacted_below) {}
+      compacted_below_(compacted_below),
+      page_bytes_(page_bytes) {}
 
 void Acceptor::Promise(const Ballot& ballot, Ready* ready) {
   if (ballot <= promised_) return;
@@ -29,9 +32,17 @@ void Acceptor::OnPrepare(NodeId from, const PrepareMsg& msg, Ready* ready) {
   const bool fresh = msg.ballot > promised_;
   Promise(msg.ballot, ready);
   // Reply even when the ballot is stale: the higher promised ballot preempts the scout.
-  PromiseMsg reply{promised_, compacted_below_, {}, fresh};
+  PromiseMsg reply{promised_, compacted_below_, {}, fresh, msg.slot_first, 0};
   if (promised_ == msg.ballot) {
+    size_t bytes = 0;
     for (auto it = accepted_.lower_bound(msg.slot_first); it != accepted_.end(); ++it) {
+      const size_t b = it->second.batch->PayloadBytes();
+      if (!reply.accepted.empty() &&
+          (bytes + b > page_bytes_ || reply.accepted.size() >= limits::kPromiseValuesPerPageMax)) {
+        reply.more_from = it->first;  // The scout asks again from here.
+        break;
+      }
+      bytes += b;
       reply.accepted.push_back(it->second);
     }
   }

@@ -13,13 +13,17 @@
 #include <map>
 #include <string>
 
+#include "paxos/config.h"
 #include "paxos/message.h"
 
 namespace synod {
 
 class Acceptor {
  public:
-  Acceptor(NodeId self, Ballot promised, std::map<Slot, PValue> accepted, Slot compacted_below);
+  // A Promise holds pvalues of at most `page_bytes` payload bytes beyond its first and at
+  // most limits::kPromiseValuesPerPageMax of them; the scout asks for the rest page by page.
+  Acceptor(NodeId self, Ballot promised, std::map<Slot, PValue> accepted, Slot compacted_below,
+           size_t page_bytes = CoreConfig{}.page_bytes);
 
   void OnPrepare(NodeId from, const PrepareMsg& msg, Ready* ready);
   void OnAccept(NodeId from, const AcceptMsg& msg, Ready* ready);
@@ -48,6 +52,7 @@ class Acceptor {
   Ballot promised_;
   std::map<Slot, PValue> accepted_;
   Slot compacted_below_ = 0;
+  size_t page_bytes_;
   bool voting_ = true;
 };
 

@@ -18,6 +18,7 @@ enum class PlantedBug {
   kLeaderIgnoresPromises,     // An adopted leader proposes no-ops instead of accepted values.
   kRejoinVotesAtOnce,         // A node with a wiped data dir votes as soon as it is welcomed.
   kReconfigSkipsExtension,    // A leader opens slots of a new configuration without phase 1.
+  kScoutTakesFirstPage,       // A scout counts a paged Promise as complete after its first page.
 };
 
 struct CoreConfig {
@@ -40,6 +41,10 @@ struct CoreConfig {
   uint32_t catchup_retry_ticks = 40;       // Replica re-asks for missing decisions.
   uint32_t join_retry_ticks = 40;          // Bootstrap resends Join.
   uint64_t snapshot_retention_slots = 64;  // Decided log kept below a snapshot for catch-up.
+  // Payload bytes of the batches one Promise page or one catch-up reply (Decisions, Welcome)
+  // carries beyond its first batch, so that every message stays under limits::kFrameBytesMax
+  // however far behind the asker is. The simulator makes it small to page often.
+  size_t page_bytes = 8 * 1024 * 1024;
 
   PlantedBug planted_bug = PlantedBug::kNone;
 

@@ -9,11 +9,12 @@ namespace {
 
 Acceptor MakeAcceptor(const CoreConfig& config, const RecoveredState& r) {
   if (config.planted_bug == PlantedBug::kAcceptorForgetsOnRestart) {
-    return Acceptor(config.self, Ballot{}, {}, 0);  // The reference design's amnesia.
+    return Acceptor(config.self, Ballot{}, {}, 0, config.page_bytes);  // The reference's amnesia.
   }
   Slot compacted = r.decided.empty() ? r.snapshot.slot + 1 : r.decided.begin()->first;
   if (!r.accepted.empty()) compacted = std::min(compacted, r.accepted.begin()->first);
-  Acceptor acceptor(config.self, r.promised, r.accepted, r.snapshot.slot > 0 ? compacted : 0);
+  Acceptor acceptor(config.self, r.promised, r.accepted, r.snapshot.slot > 0 ? compacted : 0,
+                    config.page_bytes);
   acceptor.Compact(r.membership.vote_floor);  // A rejoined acceptor holds nothing below it.
   if (r.joined && (r.membership.rejoining || r.membership.learning)) acceptor.StopVoting();
   return acceptor;

@@ -25,9 +25,14 @@ void Leader::StartScout(uint64_t tick, Ready* ready, bool rejoin) {
 }
 
 void Leader::OnPromise(NodeId from, const PromiseMsg& msg, uint64_t tick, Ready* ready) {
+  if (config_.planted_bug == PlantedBug::kScoutTakesFirstPage && msg.more_from != 0) {
+    PromiseMsg first_page_only = msg;
+    first_page_only.more_from = 0;  // The pvalues of later pages are never asked for.
+    return OnPromise(from, first_page_only, tick, ready);
+  }
   if (state_ == State::kActive && extension_) return OnExtensionPromise(from, msg, tick, ready);
   if (state_ != State::kScouting) return ObserveBallot(msg.ballot, tick);
-  switch (scout_->OnPromise(from, msg)) {
+  switch (scout_->OnPromise(from, msg, ready)) {
     case PhaseOutcome::kDone:
       return Adopt(tick, ready);
     case PhaseOutcome::kPreempted:
@@ -229,7 +234,7 @@ bool Leader::MayOpen(Slot slot, Ready* ready) {
 // An extension scout (same ballot, the next configuration's voters, from its first slot) was
 // adopted: merge what it found into the range still to propose, exactly as Adopt does.
 void Leader::OnExtensionPromise(NodeId from, const PromiseMsg& msg, uint64_t tick, Ready* ready) {
-  switch (extension_->OnPromise(from, msg)) {
+  switch (extension_->OnPromise(from, msg, ready)) {
     case PhaseOutcome::kWaiting:
       return;
     case PhaseOutcome::kPreempted:

@@ -12,8 +12,11 @@ inline constexpr size_t kCommandsPerBatchMax = 8190;  // TigerBeetle's batch siz
 // One command: 8,190 transfer events of 88 bytes plus FlatBuffers framing, or a 64 KiB value.
 inline constexpr size_t kPayloadBytesMax = 1024 * 1024;
 inline constexpr size_t kBatchBytesMax = 8 * 1024 * 1024;
-inline constexpr size_t kWindowMax = 64;                    // Slots in flight per leader.
-inline constexpr size_t kDecisionsPerMessageMax = 64;       // Catch-up reply size.
+inline constexpr size_t kWindowMax = 64;               // Slots in flight per leader.
+inline constexpr size_t kDecisionsPerMessageMax = 64;  // Catch-up reply size.
+// A Promise carries at most this many pvalues, and (beyond its first) batches of at most
+// kBatchBytesMax payload bytes in all; the rest follows in further pages (Scout).
+inline constexpr size_t kPromiseValuesPerPageMax = 1024;
 inline constexpr size_t kProposeQueueMax = 65536;           // Commands queued at a leader.
 inline constexpr size_t kPendingRequestsMax = 65536;        // Commands a replica tracks for retry.
 inline constexpr size_t kSessionsMax = 100000;              // Client sessions in the session table.

@@ -57,6 +57,11 @@ struct PromiseMsg {
   Slot compacted_below = 0;      // The acceptor no longer holds pvalues below this slot.
   std::vector<PValue> accepted;  // Every pvalue at slots >= the Prepare's slot_first.
   bool fresh = false;            // This Prepare raised the promise (it was below `ballot`).
+  // Paging (Scout): the pvalues are those at slots >= page_from (the Prepare's slot_first) and
+  // below more_from; more_from == 0: none is left. A scout asks for the next page with another
+  // Prepare of the same ballot from more_from. page_from 0 means the scout's own slot_first.
+  Slot page_from = 0;
+  Slot more_from = 0;
 };
 struct AcceptMsg {
   Ballot ballot;

@@ -165,8 +165,14 @@ void Replica::AdoptSnapshot(const Snapshot& snapshot, Ready* ready) {
 
 std::vector<Decision> Replica::DecisionsFrom(Slot from) const {
   std::vector<Decision> out;
+  size_t bytes = 0;  // Beyond the first batch at most config_.page_bytes (CoreConfig).
   for (auto it = decided_.find(from); it != decided_.end() && it->first == from; ++it, ++from) {
-    if (out.size() >= limits::kDecisionsPerMessageMax) break;
+    const size_t b = it->second->PayloadBytes();
+    if (out.size() >= limits::kDecisionsPerMessageMax ||
+        (!out.empty() && bytes + b > config_.page_bytes)) {
+      break;
+    }
+    bytes += b;
     out.push_back({it->first, it->second});
   }
   return out;
@@ -242,12 +248,19 @@ void Replica::RetryPending(uint64_t tick, bool all, Ready* ready) {
   if (!retry.empty()) Forward(std::move(retry), ready);
 }
 
+// In Proposes within a batch's limits (count and bytes), as the leader's screen requires.
 void Replica::Forward(std::vector<Command> commands, Ready* ready) {
-  for (size_t i = 0; i < commands.size(); i += limits::kCommandsPerBatchMax) {
-    size_t end = std::min(commands.size(), i + limits::kCommandsPerBatchMax);
+  size_t i = 0;
+  while (i < commands.size()) {
+    size_t end = i, bytes = 0;
+    while (end < commands.size() && end - i < limits::kCommandsPerBatchMax &&
+           (end == i || bytes + commands[end].payload.size() <= limits::kBatchBytesMax)) {
+      bytes += commands[end++].payload.size();
+    }
     ProposeMsg msg{{std::make_move_iterator(commands.begin() + i),
                     std::make_move_iterator(commands.begin() + end)}};
     ready->messages.push_back({config_.self, leader_, std::move(msg)});
+    i = end;
   }
 }
 

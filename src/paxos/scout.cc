@@ -27,27 +27,44 @@ Scout::Scout(NodeId self, const std::vector<NodeId>& members, Ballot ballot, Slo
 void Scout::SendPrepares(Ready* ready) {
   if (outcome_ != PhaseOutcome::kWaiting) return;
   for (NodeId m : members_) {
-    if (answered_.count(m) == 0)
-      ready->messages.push_back({self_, m, PrepareMsg{ballot_, slot_first_}});
+    if (answered_.count(m) > 0) continue;
+    auto page = paging_.find(m);
+    ready->messages.push_back(
+        {self_, m, PrepareMsg{ballot_, page == paging_.end() ? slot_first_ : page->second}});
   }
 }
 
-PhaseOutcome Scout::OnPromise(NodeId from, const PromiseMsg& msg) {
+PhaseOutcome Scout::OnPromise(NodeId from, const PromiseMsg& msg, Ready* ready) {
   if (outcome_ != PhaseOutcome::kWaiting || !IsMember(members_, from)) return outcome_;
   if (rejoin_ && from == self_) return outcome_;  // Our own acceptor's vote does not count.
-  if (msg.ballot > ballot_ ||
-      (rejoin_ && msg.ballot == ballot_ && !msg.fresh && answered_.count(from) == 0)) {
+  auto page = paging_.find(from);
+  // Only a first page can tell whether this Prepare raised the promise; later ones answer
+  // Prepares of a ballot already promised.
+  const bool first_page = page == paging_.end();
+  if (msg.ballot > ballot_ || (rejoin_ && msg.ballot == ballot_ && !msg.fresh && first_page &&
+                               answered_.count(from) == 0)) {
     preempted_by_ = msg.ballot;
     return outcome_ = PhaseOutcome::kPreempted;
   }
-  // A promise for an older ballot of ours is a late duplicate: ignore it.
-  if (msg.ballot != ballot_ || !answered_.insert(from).second) return outcome_;
+  // A promise for an older ballot of ours is a late duplicate: ignore it. So is a page other
+  // than the one asked for (a duplicate, or an answer to an older Prepare).
+  if (msg.ballot != ballot_ || answered_.count(from) > 0) return outcome_;
+  const Slot page_from = msg.page_from == 0 ? slot_first_ : msg.page_from;  // 0: unpaged.
+  if (page_from != (first_page ? slot_first_ : page->second)) return outcome_;
+  if (msg.more_from != 0 && msg.more_from <= page_from) return outcome_;  // No progress.
   compacted_below_ = std::max(compacted_below_, msg.compacted_below);
   for (const PValue& pv : msg.accepted) {
-    if (pv.slot < slot_first_) continue;
+    if (pv.slot < slot_first_ || (msg.more_from != 0 && pv.slot >= msg.more_from)) continue;
     auto [it, inserted] = pvalues_.try_emplace(pv.slot, pv);
     if (!inserted && pv.ballot > it->second.ballot) it->second = pv;
   }
+  if (msg.more_from != 0) {
+    paging_[from] = msg.more_from;
+    ready->messages.push_back({self_, from, PrepareMsg{ballot_, msg.more_from}});
+    return outcome_;
+  }
+  paging_.erase(from);
+  answered_.insert(from);
   if (answered_.size() >= needed_) outcome_ = PhaseOutcome::kDone;
   return outcome_;
 }

@@ -34,8 +34,12 @@ class Scout {
   Scout(NodeId self, const std::vector<NodeId>& members, Ballot ballot, Slot slot_first,
         bool rejoin = false);
 
-  void SendPrepares(Ready* ready);  // To every acceptor that has not promised yet.
-  PhaseOutcome OnPromise(NodeId from, const PromiseMsg& msg);
+  // To every acceptor that has not promised yet (from the page it is at, see OnPromise).
+  void SendPrepares(Ready* ready);
+  // A Promise may come in pages (PromiseMsg::more_from): the scout asks for each next page
+  // with a Prepare of the same ballot, takes pages only in the order asked, and counts the
+  // acceptor once its last page arrived.
+  PhaseOutcome OnPromise(NodeId from, const PromiseMsg& msg, Ready* ready);
 
   const Ballot& ballot() const { return ballot_; }
   Slot slot_first() const { return slot_first_; }
@@ -55,6 +59,7 @@ class Scout {
   bool rejoin_;
   size_t needed_;  // Promises that adopt the ballot.
   std::set<NodeId> answered_;
+  std::map<NodeId, Slot> paging_;  // Acceptors part-way through their pages: the next page's slot.
   std::map<Slot, PValue> pvalues_;
   Slot compacted_below_ = 0;
   Ballot preempted_by_;

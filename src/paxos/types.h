@@ -57,6 +57,12 @@ struct Batch {
   std::vector<Command> commands;
 
   bool IsNoop() const { return commands.empty(); }
+  // The commands' payload bytes (what limits::kBatchBytesMax and message pages count).
+  size_t PayloadBytes() const {
+    size_t n = 0;
+    for (const Command& c : commands) n += c.payload.size();
+    return n;
+  }
   friend bool operator==(const Batch& a, const Batch& b) {
     return a.timestamp_ns == b.timestamp_ns && a.commands == b.commands;
   }

@@ -120,6 +120,7 @@ class Simulation {
     c.seed = o_.seed * 7919 + n.id * 104729 + n.incarnation;
     c.incarnation = n.data_incarnation;
     c.planted_bug = o_.planted_bug;
+    if (o_.page_bytes != 0) c.page_bytes = o_.page_bytes;
     return c;
   }
 
@@ -450,6 +451,8 @@ std::string SimOptions::ReproduceCommand() const {
   }
   if (planted_bug == PlantedBug::kReconfigSkipsExtension)
     cmd += " --plant reconfig-skips-extension";
+  if (planted_bug == PlantedBug::kScoutTakesFirstPage) cmd += " --plant scout-takes-first-page";
+  if (page_bytes != 0) cmd += " --page-bytes " + std::to_string(page_bytes);
   if (planted_bug == PlantedBug::kRejoinVotesAtOnce) cmd += " --plant rejoin-votes-at-once";
   if (planted_bug == PlantedBug::kAcceptorForgetsOnRestart) cmd += " --plant acceptor-amnesia";
   if (planted_bug == PlantedBug::kLeaderIgnoresPromises) cmd += " --plant leader-ignores-promises";

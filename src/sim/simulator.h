@@ -49,6 +49,9 @@ struct SimOptions {
   uint64_t snapshot_every_slots = 40;
   uint64_t liveness_bound_ticks = 4000;
   bool wire = false;  // Send every message through the FlatBuffers codec (encode + decode).
+  // CoreConfig::page_bytes (0: its default). Small values make Promises and catch-up replies
+  // come in many pages.
+  size_t page_bytes = 0;
   // Test-only: plant a bug to show the checkers catch it.
   PlantedBug planted_bug = PlantedBug::kNone;
   bool plant_skip_sessions = false;  // Exactly-once broken in the state machine.

@@ -38,6 +38,8 @@ SimOptions SweepOptions(uint64_t seed) {
   o.wipes = seed % 4 == 1;
   o.transfers = seed % 4 == 2;  // A quarter with planned leader transfers.
   o.reconfig = seed % 5 == 3;   // A fifth with membership changes (spares added, members removed).
+  // A sixth page their Promises and catch-up replies (one value per page, or 64 bytes).
+  if (seed % 6 == 4) o.page_bytes = seed % 12 == 4 ? 1 : 64;
   return o;
 }
 
@@ -78,6 +80,8 @@ SimOptions ParseRegressionLine(const std::string& line) {
       in >> o.reconfig_every_ticks;
     else if (flag == "--wire")
       o.wire = true;
+    else if (flag == "--page-bytes")
+      in >> o.page_bytes;
     else if (flag == "--seed")
       in >> o.seed;
     else if (flag == "--nodes")
@@ -171,6 +175,14 @@ TEST(SimPlantedBug, OpeningSlotsOfANewConfigurationWithoutPhase1BreaksAgreement)
   o.reconfig_every_ticks = 50;
   o.planted_bug = PlantedBug::kReconfigSkipsExtension;
   ExpectCaught(o, "agreement", 40);
+}
+
+// A scout that adopts after the first page of a paged Promise misses accepted values.
+TEST(SimPlantedBug, AScoutTakingAPagedPromiseAsWholeBreaksAgreement) {
+  SimOptions o = Faulty();
+  o.page_bytes = 1;
+  o.planted_bug = PlantedBug::kScoutTakesFirstPage;
+  ExpectCaught(o, "agreement", 20);
 }
 
 // Membership changes really happen (adds, promotions, removals, on 3 and 5 nodes) and every

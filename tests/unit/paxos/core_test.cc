@@ -6,6 +6,7 @@
 
 #include <set>
 
+#include "paxos/limits.h"
 #include "test_util.h"
 
 namespace synod {
@@ -282,6 +283,61 @@ TEST(Replica, AnswersCatchupWithWelcomeOnceTheSlotsWereCompacted) {
   core.Step({3, 1, CatchupMsg{10}}, &ready);  // Still in the retained log.
   ASSERT_EQ(Sent<DecisionsMsg>(ready).size(), 1u);
   EXPECT_EQ(Sent<DecisionsMsg>(ready)[0].second.decisions.front().slot, 10u);
+}
+
+// Every message must fit a wire frame however large the batches: a catch-up reply carries at
+// most page_bytes of payload beyond its first batch.
+TEST(Replica, CatchupRepliesAreBoundedInBytes) {
+  CoreConfig config = Config(1, {1, 2, 3});
+  const std::string big(1000, 'b');
+  config.page_bytes = 2500;  // Two and a half batches.
+  Core core(config, Joined());
+  Ready ready;
+  for (Slot s = 1; s <= 10; ++s)
+    core.Step({2, 1, DecisionMsg{s, Ballot{1, 2}, MakeBatch(1, s, big)}}, &ready);
+  ready.Clear();
+  core.Step({3, 1, CatchupMsg{1}}, &ready);
+  auto replies = Sent<DecisionsMsg>(ready);
+  ASSERT_EQ(replies.size(), 1u);
+  ASSERT_EQ(replies[0].second.decisions.size(), 2u);
+  EXPECT_EQ(replies[0].second.decisions.back().slot, 2u);
+  // One batch above the page still travels, alone.
+  config.page_bytes = 10;
+  Core tight(config, Joined());
+  for (Slot s = 1; s <= 3; ++s)
+    tight.Step({2, 1, DecisionMsg{s, Ballot{1, 2}, MakeBatch(1, s, big)}}, &ready);
+  ready.Clear();
+  tight.Step({3, 1, CatchupMsg{2}}, &ready);
+  ASSERT_EQ(Sent<DecisionsMsg>(ready).at(0).second.decisions.size(), 1u);
+}
+
+// A follower re-forwards every undecided command to the leader; each Propose must stay within
+// a batch's byte limit, which the leader's screen enforces (it was dropped whole before).
+TEST(Replica, ReforwardedCommandsAreSplitByBytes) {
+  CoreConfig config = Config(2, {1, 2, 3});
+  Core core(config, Joined());
+  Ready ready;
+  const size_t n = limits::kBatchBytesMax / limits::kPayloadBytesMax + 3;
+  for (uint64_t r = 1; r <= n; ++r) {
+    core.Step(
+        {kClientEndpoint, 2, InvokeMsg{Command{7, r, std::string(limits::kPayloadBytesMax, 'p')}}},
+        &ready);
+  }
+  ready.Clear();
+  for (uint32_t t = 0; t <= config.propose_retry_ticks; ++t) core.Tick(0, &ready);
+  size_t commands = 0;
+  std::set<uint64_t> seen;
+  for (const auto& [to, propose] : Sent<ProposeMsg>(ready)) {
+    size_t bytes = 0;
+    for (const Command& c : propose.commands) {
+      bytes += c.payload.size();
+      seen.insert(c.request_id);
+    }
+    EXPECT_LE(bytes, limits::kBatchBytesMax);
+    commands += propose.commands.size();
+  }
+  EXPECT_EQ(seen.size(), n) << "every command re-forwarded";
+  EXPECT_GE(commands, n);
 }
 
 TEST(Replica, MovesToTheNextCandidateAfterTheLeaderTimeout) {

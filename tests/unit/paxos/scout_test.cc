@@ -11,6 +11,7 @@ using testing_util::MakeBatch;
 using testing_util::Sent;
 
 const std::vector<NodeId> kMembers = {1, 2, 3, 4, 5};
+Ready unused;  // Where scouts put the Prepares for further pages (unpaged here).
 
 TEST(Scout, SendsOnePrepareCoveringEverySlotFromSlotFirst) {
   Scout scout(1, kMembers, Ballot{2, 1}, 17);
@@ -27,9 +28,9 @@ TEST(Scout, AdoptsHighestBallotValuePerSlotOnMajority) {
   PromiseMsg p2{Ballot{9, 1}, 0, {PValue{4, Ballot{3, 2}, old_value}}};
   PromiseMsg p3{Ballot{9, 1}, 0, {PValue{4, Ballot{5, 3}, new_value}}};
   PromiseMsg p4{Ballot{9, 1}, 0, {PValue{6, Ballot{1, 4}, other}}};
-  EXPECT_EQ(scout.OnPromise(2, p2), PhaseOutcome::kWaiting);
-  EXPECT_EQ(scout.OnPromise(3, p3), PhaseOutcome::kWaiting);
-  EXPECT_EQ(scout.OnPromise(4, p4), PhaseOutcome::kDone);
+  EXPECT_EQ(scout.OnPromise(2, p2, &unused), PhaseOutcome::kWaiting);
+  EXPECT_EQ(scout.OnPromise(3, p3, &unused), PhaseOutcome::kWaiting);
+  EXPECT_EQ(scout.OnPromise(4, p4, &unused), PhaseOutcome::kDone);
   ASSERT_EQ(scout.pvalues().size(), 2u);
   EXPECT_EQ(scout.pvalues().at(4).ballot, (Ballot{5, 3}));
   EXPECT_EQ(scout.pvalues().at(4).batch, new_value);
@@ -39,22 +40,22 @@ TEST(Scout, AdoptsHighestBallotValuePerSlotOnMajority) {
 TEST(Scout, DuplicatePromisesDoNotCountTwice) {
   Scout scout(1, kMembers, Ballot{1, 1}, 1);
   PromiseMsg p{Ballot{1, 1}, 0, {}};
-  EXPECT_EQ(scout.OnPromise(2, p), PhaseOutcome::kWaiting);
-  EXPECT_EQ(scout.OnPromise(2, p), PhaseOutcome::kWaiting);
-  EXPECT_EQ(scout.OnPromise(9, p), PhaseOutcome::kWaiting);  // Not a member.
-  EXPECT_EQ(scout.OnPromise(3, p), PhaseOutcome::kWaiting);
-  EXPECT_EQ(scout.OnPromise(4, p), PhaseOutcome::kDone);
+  EXPECT_EQ(scout.OnPromise(2, p, &unused), PhaseOutcome::kWaiting);
+  EXPECT_EQ(scout.OnPromise(2, p, &unused), PhaseOutcome::kWaiting);
+  EXPECT_EQ(scout.OnPromise(9, p, &unused), PhaseOutcome::kWaiting);  // Not a member.
+  EXPECT_EQ(scout.OnPromise(3, p, &unused), PhaseOutcome::kWaiting);
+  EXPECT_EQ(scout.OnPromise(4, p, &unused), PhaseOutcome::kDone);
 }
 
 TEST(Scout, HigherBallotPreempts) {
   Scout scout(1, kMembers, Ballot{1, 1}, 1);
-  EXPECT_EQ(scout.OnPromise(2, PromiseMsg{Ballot{2, 2}, 0, {}}), PhaseOutcome::kPreempted);
+  EXPECT_EQ(scout.OnPromise(2, PromiseMsg{Ballot{2, 2}, 0, {}}, &unused), PhaseOutcome::kPreempted);
   EXPECT_EQ(scout.preempted_by(), (Ballot{2, 2}));
 }
 
 TEST(Scout, RetransmitsOnlyToAcceptorsThatHaveNotPromised) {
   Scout scout(1, kMembers, Ballot{1, 1}, 1);
-  scout.OnPromise(2, PromiseMsg{Ballot{1, 1}, 0, {}});
+  scout.OnPromise(2, PromiseMsg{Ballot{1, 1}, 0, {}}, &unused);
   Ready ready;
   scout.SendPrepares(&ready);
   std::vector<NodeId> to;
@@ -90,6 +91,55 @@ TEST(Commander, HigherBallotPreemptsAndStopsRetransmits) {
   Ready ready;
   c.SendAccepts(&ready);
   EXPECT_TRUE(ready.messages.empty());
+}
+
+// A paged Promise counts once its last page arrived; the scout asks for each next page, takes
+// pages only in the order asked, and retransmits from the page it is at.
+TEST(Scout, APagedPromiseCountsOnlyOnceItsLastPageArrived) {
+  const std::vector<NodeId> three = {1, 2, 3};
+  Scout scout(1, three, Ballot{4, 1}, 10);
+  auto v10 = MakeBatch(1, 10), v12 = MakeBatch(1, 12), v13 = MakeBatch(1, 13);
+  Ready ready;
+  PromiseMsg first{Ballot{4, 1}, 0, {PValue{10, Ballot{2, 2}, v10}}, true, 10, 12};
+  EXPECT_EQ(scout.OnPromise(2, first, &ready), PhaseOutcome::kWaiting);
+  auto asked = Sent<PrepareMsg>(ready);
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_EQ(asked[0].first, 2u);
+  EXPECT_EQ(asked[0].second.slot_first, 12u);
+  EXPECT_EQ(asked[0].second.ballot, (Ballot{4, 1}));
+  // The first page again (a duplicate), or a page that was not asked for: ignored.
+  Ready ignored;
+  EXPECT_EQ(scout.OnPromise(2, first, &ignored), PhaseOutcome::kWaiting);
+  PromiseMsg skipped{Ballot{4, 1}, 0, {PValue{13, Ballot{3, 2}, v13}}, false, 13, 0};
+  EXPECT_EQ(scout.OnPromise(2, skipped, &ignored), PhaseOutcome::kWaiting);
+  EXPECT_TRUE(Sent<PrepareMsg>(ignored).empty());
+  // Node 1's own promise is whole; node 2 still pages: no majority yet.
+  EXPECT_EQ(scout.OnPromise(1, PromiseMsg{Ballot{4, 1}, 0, {}, true, 10, 0}, &ignored),
+            PhaseOutcome::kWaiting);
+  // A retransmit asks node 2 for the page it is at, node 3 from the start.
+  Ready retransmit;
+  scout.SendPrepares(&retransmit);
+  for (const auto& [to, prepare] : Sent<PrepareMsg>(retransmit)) {
+    EXPECT_EQ(prepare.slot_first, to == 2 ? 12u : 10u) << "to node " << to;
+  }
+  // The last page is not fresh (the ballot was promised by the first): not a preemption.
+  PromiseMsg last{Ballot{4, 1}, 0, {PValue{12, Ballot{3, 2}, v12}}, false, 12, 0};
+  EXPECT_EQ(scout.OnPromise(2, last, &ignored), PhaseOutcome::kDone);
+  ASSERT_EQ(scout.pvalues().size(), 2u);
+  EXPECT_EQ(scout.pvalues().at(10).batch, v10);
+  EXPECT_EQ(scout.pvalues().at(12).batch, v12);
+}
+
+TEST(Scout, ARejoinScoutTakesLaterPagesThatAreNotFresh) {
+  const std::vector<NodeId> three = {1, 2, 3};
+  Scout scout(1, three, Ballot{4, 1}, 5, /*rejoin=*/true);
+  Ready ready;
+  EXPECT_EQ(scout.OnPromise(2, PromiseMsg{Ballot{4, 1}, 0, {}, true, 5, 0}, &ready),
+            PhaseOutcome::kWaiting);
+  EXPECT_EQ(scout.OnPromise(3, PromiseMsg{Ballot{4, 1}, 0, {}, true, 5, 9}, &ready),
+            PhaseOutcome::kWaiting);
+  EXPECT_EQ(scout.OnPromise(3, PromiseMsg{Ballot{4, 1}, 0, {}, false, 9, 0}, &ready),
+            PhaseOutcome::kDone);
 }
 
 }  // namespace
