@@ -72,14 +72,20 @@ int RunNode(const NodeFlags& f) {
     metrics_addr = parsed.value();
   }
   o.data_dir = f.data;
-  // TEST ONLY: a planted bug for the fault suite (node.h, testing_early_ack). Not a flag, so
-  // that no user sees it in --help; any other value is refused.
+  // TEST ONLY: planted bugs for the fault suite (node.h, testing_early_ack and
+  // testing_unconfirmed_read). Not a flag, so that no user sees it in --help; any other value
+  // is refused.
   if (const char* plant = std::getenv("SYNOD_TEST_PLANT"); plant != nullptr && *plant != 0) {
-    if (std::string(plant) != "early-ack") {
-      return Fail(kExitUsage, "SYNOD_TEST_PLANT=" + std::string(plant) +
-                                  " is not a known planted bug (known: early-ack)");
+    const std::string name(plant);
+    if (name == "early-ack") {
+      o.testing_early_ack = true;
+    } else if (name == "unconfirmed-read") {
+      o.testing_unconfirmed_read = true;
+    } else {
+      return Fail(kExitUsage,
+                  "SYNOD_TEST_PLANT=" + name +
+                      " is not a known planted bug (known: early-ack, unconfirmed-read)");
     }
-    o.testing_early_ack = true;
   }
   o.tick_ms = f.tick_ms;
   o.snapshot_every_slots = f.snapshot_every;
@@ -99,6 +105,12 @@ int RunNode(const NodeFlags& f) {
     spdlog::warn(
         "node {}: TEST ONLY planted bug early-ack: writes are answered before they are "
         "decided",
+        o.id);
+  }
+  if (o.testing_unconfirmed_read) {
+    spdlog::warn(
+        "node {}: TEST ONLY planted bug unconfirmed-read: as leader it answers reads without "
+        "confirming its leadership (stale reads)",
         o.id);
   }
   std::signal(SIGTERM, OnSignal);

@@ -3,8 +3,8 @@
 # (tests/integration/faults) in rounds for as long as asked.
 #
 # A round runs every fault scenario once (leader kill -9, leader + follower kill -9, all nodes
-# kill -9, leader paused, wiped follower, and, as root, minority partition and leader
-# isolation), each in its own process, with SYNOD_FAULT_SEED = S + round, and prints one line:
+# kill -9, leader paused, wiped follower, and, as root, minority partition, leader isolation
+# and reads at an isolated leader), each in its own process, with SYNOD_FAULT_SEED = S + round, and prints one line:
 #   round R seed S: faults F, kv ops acked A unknown U, transfers acked A unknown U, checks ok N fail 0
 # It stops starting new scenarios once N minutes have passed. On the first failed check it
 # stops, shows the end of that run's output and the command that reproduces it, and exits 1.
@@ -47,6 +47,7 @@ tests=(
   Faults.WipedFollowerRejoinsEmpty
   Partitions.MinorityFollowerIsolatedUnderLoad
   Partitions.LeaderIsolatedUnderLoad
+  Partitions.ReadsAtIsolatedLeaderWaitWhileTheMajorityWrites
 )
 log="$(mktemp -t synod-soak-XXXXXX.log)"
 trap 'rm -f "$log"' EXIT

@@ -664,9 +664,12 @@ Status Node::ServeReads() {
     const Leader& leader = core_->leader();
     std::optional<std::string> result;
     if (core_->role() == Core::Role::kLeader && leader.ballot() == r.ballot) {
-      if (leader.confirmed_slot() < r.after || app_->applied_slot() + 1 < r.after) break;
-      // A configuration boundary between the two: no single quorum argument; use the log.
-      if (leader.SameConfiguration(r.after, leader.confirmed_slot())) {
+      if (options_.testing_unconfirmed_read) {
+        result = app_->Query(r.command.payload);  // The planted bug: no confirmation.
+      } else if (leader.confirmed_slot() < r.after || app_->applied_slot() + 1 < r.after) {
+        break;
+      } else if (leader.SameConfiguration(r.after, leader.confirmed_slot())) {
+        // Not across a configuration boundary: no single quorum argument there; the log answers.
         result = app_->Query(r.command.payload);
       }
     }

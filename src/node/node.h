@@ -69,6 +69,11 @@ struct NodeOptions {
   // client's write with "ok" as soon as it arrives, before it is decided or persisted. Exists
   // to show that the fault suite (tests/integration/faults) catches such a node.
   bool testing_early_ack = false;
+  // TEST ONLY, a planted bug (env SYNOD_TEST_PLANT=unconfirmed-read): a node that believes it
+  // leads answers reads from its applied state at once, without Leader::ConfirmLeadership, so a
+  // deposed leader that has not heard of its successor answers stale reads. Exists to show that
+  // Partitions.PlantedUnconfirmedReadIsCaught (tests/integration/faults) catches such a node.
+  bool testing_unconfirmed_read = false;
   net::Security security;  // CURVE keys, or plaintext (curve == false).
 };
 

@@ -10,6 +10,7 @@
 #include "ledger/client.h"
 #include "node/ledger_app.h"
 #include "node/node.h"
+#include "paxos/check.h"
 #include "storage/ledger/rocksdb_ledger_tables.h"
 #include "storage/rocks_log_store.h"
 
@@ -20,12 +21,6 @@ using Kind = check::KvOp::Kind;
 using Outcome = TransferRecord::Outcome;
 constexpr ledger::Id128 kBank = 1000;  // No flags: may go negative; funds the others.
 constexpr uint32_t kLedger = 1;
-
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 // What one stopped node's data dir holds for each transfer id (nullopt: absent).
 using Found = std::map<ledger::Id128, std::optional<ledger::Transfer>>;
@@ -160,7 +155,7 @@ void Workload::Run(int thread) {
   std::vector<uint64_t> versions(size_t(options_.kv_keys), 0);  // Last version seen per key.
   while (!stop_.load()) {
     const uint64_t rng = prng.Next();
-    if (rng % 2 == 0) {
+    if (int(rng % 100) < options_.kv_percent) {
       KvStep(*client, thread, rng >> 1, &seq, &versions);
     } else {
       TransferStep(*client, thread, rng >> 1, &seq);
@@ -174,13 +169,15 @@ void Workload::KvStep(client::Client& client, int thread, uint64_t r, uint64_t* 
   const size_t key_index = size_t(r % uint64_t(options_.kv_keys));
   check::KvOp op;
   op.key = "k" + std::to_string(key_index);
-  const uint64_t pick = (r / 8) % 10;
-  op.kind = pick < 4 ? Kind::kPut : pick < 8 ? Kind::kGet : Kind::kCas;
+  const int pick = int((r / 8) % 100);
+  op.kind = pick < options_.put_percent                          ? Kind::kPut
+            : pick < options_.put_percent + options_.get_percent ? Kind::kGet
+                                                                 : Kind::kCas;
   std::string payload;
   if (op.kind == Kind::kGet) {
     payload = ledger::EncodeKvGet(op.key);
   } else {
-    op.value = "t" + std::to_string(thread) + "." + std::to_string(++*seq);
+    op.value = options_.value_prefix + std::to_string(thread) + "." + std::to_string(++*seq);
     op.expected_version = (*versions)[key_index];
     payload = op.kind == Kind::kPut ? ledger::EncodeKvPut(op.key, op.value)
                                     : ledger::EncodeKvCas(op.key, op.expected_version, op.value);
@@ -235,9 +232,21 @@ void Workload::TransferStep(client::Client& client, int thread, uint64_t r, uint
 
 std::string CheckRun(TestCluster& cluster, const Workload& workload, RunStats* stats,
                      std::vector<NodeId> members) {
+  return CheckRun(cluster, std::vector<const Workload*>{&workload}, stats, std::move(members));
+}
+
+std::string CheckRun(TestCluster& cluster, const std::vector<const Workload*>& workloads,
+                     RunStats* stats, std::vector<NodeId> members) {
   if (members.empty()) members = cluster.ids();
-  const std::vector<check::KvOp> history = workload.history();
-  const std::vector<TransferRecord> transfers = workload.transfers();
+  std::vector<check::KvOp> history;
+  std::vector<TransferRecord> transfers;
+  for (const Workload* w : workloads) {
+    std::vector<check::KvOp> h = w->history();
+    history.insert(history.end(), h.begin(), h.end());
+    std::vector<TransferRecord> t = w->transfers();
+    SYNOD_CHECK(transfers.empty() || t.empty());  // Transfer ids repeat across workloads.
+    transfers.insert(transfers.end(), t.begin(), t.end());
+  }
   for (const check::KvOp& op : history) ++(op.known ? stats->kv_acked : stats->kv_unknown);
   for (const TransferRecord& t : transfers) {
     ++(t.outcome == Outcome::kUnknown ? stats->transfers_unknown : stats->transfers_acked);
@@ -266,6 +275,12 @@ std::string CheckRun(TestCluster& cluster, const Workload& workload, RunStats* s
   }
   if (found.size() == members.size()) failures += CheckTransfers(transfers, found);
   return failures;
+}
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 uint64_t FaultSeed() {

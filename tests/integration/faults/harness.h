@@ -51,6 +51,14 @@ struct WorkloadOptions {
   int client_retry_ms = 250;
   int pause_ms = 2;                // Between two operations of one thread: bounds the history size.
   std::vector<NodeId> client_ids;  // The nodes the clients talk to; empty: every node.
+  // The mix, in percent: KV operations (the rest are transfers), and among those puts and gets
+  // (the rest are cas).
+  int kv_percent = 50;
+  int put_percent = 40;
+  int get_percent = 40;
+  // Written values are "<value_prefix><thread>.<n>": workloads run side by side need different
+  // prefixes, so that every value written stays unique.
+  std::string value_prefix = "t";
 };
 
 class Workload {
@@ -94,6 +102,14 @@ struct RunStats {
 // all ok).
 std::string CheckRun(TestCluster& cluster, const Workload& workload, RunStats* stats,
                      std::vector<NodeId> members = {});
+// The same over the joint history of workloads that ran side by side (e.g. clients of
+// different nodes). REQUIRES: different value_prefix each; at most one of them ran transfers
+// (transfer ids are only unique within a workload).
+std::string CheckRun(TestCluster& cluster, const std::vector<const Workload*>& workloads,
+                     RunStats* stats, std::vector<NodeId> members = {});
+
+// The clock of the recorded histories (steady clock, ns): KvOp::invoke_ns and return_ns.
+int64_t NowNs();
 
 // The seed of this run: $SYNOD_FAULT_SEED, else drawn at random. Printed with a reproducer.
 uint64_t FaultSeed();
