@@ -87,5 +87,14 @@ for i in 1 2 3; do
   say "$line"
   [[ "$line" == *": flat" ]] || verdict=1
 done
+say "# events in the node logs (leader changes, warnings, errors):"
+for i in 1 2 3; do
+  # RocksDB's warnings (write stalls among them) reach the node log through spdlog.
+  stalls=$(grep -cE "Stalling writes|Stopping writes" "$work/local/n$i/stdout.log" 2>/dev/null || true)
+  terms=$(grep -c "leads at" "$work/local/n$i/stdout.log" 2>/dev/null || true)
+  say "#   node $i: ${terms:-0} leader terms begun, ${stalls:-0} RocksDB write stalls logged; its last events:"
+  grep -hE "leads at|warn|error" "$work/local/n$i/stdout.log" 2>/dev/null | grep -vE "Stalling writes|Stopping writes" \
+    | tail -8 | cut -c1-200 | sed 's/^/#     /' | tee -a "$out"
+done
 say "# samples: $csv"
 exit $(( rc != 0 || verdict != 0 ))
