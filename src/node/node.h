@@ -91,6 +91,7 @@ class Node {
   Status CheckClusterId(uint64_t expected, bool joined) const;
   Status Flush(Ready& ready);
   Status Apply(const Decision& decision);
+  Status ApplySome();
   Status MaybeSnapshot();
   Status InstallSnapshot(const Snapshot& snapshot);
   void StartServedFile();
@@ -148,6 +149,8 @@ class Node {
     Slot after = 0;   // The leader's next_slot() then.
   };
   std::deque<PendingRead> reads_;  // At most limits::kPendingRequestsMax.
+  // Decisions handed out by the core and not applied yet, in slot order (ApplySome).
+  std::deque<Decision> to_apply_;
   struct Fetch {
     NodeId from = 0;
     WelcomeMsg welcome;  // Header and decisions; the data goes to `file` as it arrives.

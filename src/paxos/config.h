@@ -40,7 +40,8 @@ struct CoreConfig {
   uint32_t propose_retry_ticks = 60;       // Replica re-forwards undecided commands.
   uint32_t catchup_retry_ticks = 40;       // Replica re-asks for missing decisions.
   uint32_t join_retry_ticks = 40;          // Bootstrap resends Join.
-  uint64_t snapshot_retention_slots = 64;  // Decided log kept below a snapshot for catch-up.
+  uint64_t snapshot_retention_slots = 64;  // Decided log kept below a snapshot for catch-up,
+  size_t snapshot_retention_bytes = 32 << 20;  // but no more payload bytes than this.
   // Payload bytes of the batches one Promise page or one catch-up reply (Decisions, Welcome)
   // carries beyond its first batch, so that every message stays under limits::kFrameBytesMax
   // however far behind the asker is. The simulator makes it small to page often.

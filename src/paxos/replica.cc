@@ -154,6 +154,17 @@ void Replica::AdoptSnapshot(const Snapshot& snapshot, Ready* ready) {
   Slot below = snapshot.slot + 1 > config_.snapshot_retention_slots
                    ? snapshot.slot + 1 - config_.snapshot_retention_slots
                    : 1;
+  // Large slots (megabytes each under bulk load) keep fewer: memory stays bounded in bytes.
+  size_t bytes = 0;
+  for (auto it = decided_.upper_bound(snapshot.slot); it != decided_.begin();) {
+    --it;
+    if (it->first < below) break;
+    bytes += it->second->PayloadBytes();
+    if (bytes > config_.snapshot_retention_bytes) {
+      below = it->first + 1;
+      break;
+    }
+  }
   if (below <= log_first_) return;
   log_first_ = below;
   decided_.erase(decided_.begin(), decided_.lower_bound(below));

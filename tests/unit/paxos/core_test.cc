@@ -311,6 +311,23 @@ TEST(Replica, CatchupRepliesAreBoundedInBytes) {
   ASSERT_EQ(Sent<DecisionsMsg>(ready).at(0).second.decisions.size(), 1u);
 }
 
+// The log kept below a snapshot for catch-up is bounded in bytes too (slots can be megabytes).
+TEST(Replica, RetentionBelowASnapshotIsBoundedInBytes) {
+  CoreConfig config = Config(1, {1, 2, 3});
+  config.snapshot_retention_bytes = 2500;  // Two and a half batches of 1,000 bytes.
+  Core core(config, Joined());
+  Ready ready;
+  for (Slot s = 1; s <= 10; ++s) {
+    core.Step({2, 1, DecisionMsg{s, Ballot{1, 2}, MakeBatch(1, s, std::string(1000, 'r'))}},
+              &ready);
+  }
+  core.OnSnapshotTaken(Snapshot{10, std::make_shared<const std::string>("state")}, &ready);
+  EXPECT_EQ(core.replica().log_first(), 9u);  // Slots 9 and 10: 2,000 bytes.
+  ready.Clear();
+  core.Step({3, 1, CatchupMsg{8}}, &ready);
+  EXPECT_EQ(Sent<WelcomeMsg>(ready).size(), 1u);
+}
+
 // A follower re-forwards every undecided command to the leader; each Propose must stay within
 // a batch's byte limit, which the leader's screen enforces (it was dropped whole before).
 TEST(Replica, ReforwardedCommandsAreSplitByBytes) {
