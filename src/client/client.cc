@@ -71,7 +71,7 @@ void Client::Resend(Pending& p, int64_t now_ms) {
 void Client::FlushOutbox() {
   for (size_t node = 0; node < outbox_.size(); ++node) {
     if (outbox_[node].empty()) continue;
-    for (const std::string& frame : net::EncodeFrames(outbox_[node])) {
+    for (const std::string& frame : net::EncodeFrames(outbox_[node], /*accepts_more=*/true)) {
       // Never blocks: a node that is not reachable just does not get it; the retry moves on.
       (void)sockets_[node].send(zmq::buffer(frame), zmq::send_flags::dontwait);
     }

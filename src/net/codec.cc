@@ -169,16 +169,17 @@ struct BodyEncoder {
 namespace {
 
 fb::Offset<w::Envelope> ToWire(Builder& fbb, const Envelope& envelope,
-                               fb::Offset<fb::Vector<fb::Offset<w::Envelope>>> more = 0) {
+                               fb::Offset<fb::Vector<fb::Offset<w::Envelope>>> more = 0,
+                               bool accepts_more = false) {
   auto [type, body] = std::visit(BodyEncoder{fbb}, envelope.body);
-  return w::CreateEnvelope(fbb, envelope.from, envelope.to, type, body, more);
+  return w::CreateEnvelope(fbb, envelope.from, envelope.to, type, body, more, accepts_more);
 }
 
 }  // namespace
 
 std::string Encode(const Envelope& envelope) { return EncodeFrame({&envelope, 1}); }
 
-std::string EncodeFrame(std::span<const Envelope> envelopes) {
+std::string EncodeFrame(std::span<const Envelope> envelopes, bool accepts_more) {
   SYNOD_CHECK(!envelopes.empty());
   SYNOD_CHECK(envelopes.size() <= limits::kEnvelopesPerFrameMax);
   Builder fbb(1024);
@@ -189,7 +190,7 @@ std::string EncodeFrame(std::span<const Envelope> envelopes) {
     for (const Envelope& e : envelopes.subspan(1)) rest.push_back(ToWire(fbb, e));
     more = fbb.CreateVector(rest);
   }
-  fbb.Finish(ToWire(fbb, envelopes.front(), more));
+  fbb.Finish(ToWire(fbb, envelopes.front(), more, accepts_more));
   return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
 }
 
@@ -209,7 +210,7 @@ size_t CoalescedBytes(const Envelope& envelope) {
 
 }  // namespace
 
-std::vector<std::string> EncodeFrames(std::span<const Envelope> envelopes) {
+std::vector<std::string> EncodeFrames(std::span<const Envelope> envelopes, bool accepts_more) {
   std::vector<std::string> frames;
   while (!envelopes.empty()) {
     size_t n = 0, bytes = 0;
@@ -217,7 +218,7 @@ std::vector<std::string> EncodeFrames(std::span<const Envelope> envelopes) {
            (n == 0 || bytes + CoalescedBytes(envelopes[n]) <= limits::kCoalescedBytesMax)) {
       bytes += CoalescedBytes(envelopes[n++]);
     }
-    frames.push_back(EncodeFrame(envelopes.first(n)));
+    frames.push_back(EncodeFrame(envelopes.first(n), accepts_more));
     envelopes = envelopes.subspan(n);
   }
   return frames;
@@ -458,7 +459,7 @@ Body Converter::Convert(const w::Envelope* e) {
 
 }  // namespace
 
-Status DecodeFrame(std::string_view frame, std::vector<Envelope>* out) {
+Status DecodeFrame(std::string_view frame, std::vector<Envelope>* out, bool* accepts_more) {
   if (frame.size() > limits::kFrameBytesMax) {
     return Status::InvalidArgument("frame of " + std::to_string(frame.size()) +
                                    " bytes exceeds the limit of " +
@@ -497,6 +498,7 @@ Status DecodeFrame(std::string_view frame, std::vector<Envelope>* out) {
   }
   if (!converter.error().empty()) return Status::InvalidArgument(converter.error());
   for (Envelope& d : decoded) out->push_back(std::move(d));
+  if (accepts_more != nullptr) *accepts_more = e->accepts_more();
   return Status::Ok();
 }
 

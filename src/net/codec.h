@@ -28,10 +28,14 @@ Result<Envelope> Decode(std::string_view frame);
 
 // Coalescing (wire.fbs Envelope.more): one frame for 1..limits::kEnvelopesPerFrameMax
 // envelopes, decoded in order. DecodeFrame appends to `out` only when the whole frame is good.
-std::string EncodeFrame(std::span<const Envelope> envelopes);
-Status DecodeFrame(std::string_view frame, std::vector<Envelope>* out);
+// `accepts_more`: the sender's flag that it decodes coalesced frames (a client sets it; a node
+// coalesces its replies only to such clients).
+std::string EncodeFrame(std::span<const Envelope> envelopes, bool accepts_more = false);
+Status DecodeFrame(std::string_view frame, std::vector<Envelope>* out,
+                   bool* accepts_more = nullptr);
 // Any number of envelopes in as few frames as limits::kEnvelopesPerFrameMax and
 // kCoalescedBytesMax allow, in order. Only Invoke and Invoked share a frame with others.
-std::vector<std::string> EncodeFrames(std::span<const Envelope> envelopes);
+std::vector<std::string> EncodeFrames(std::span<const Envelope> envelopes,
+                                      bool accepts_more = false);
 
 }  // namespace synod::net

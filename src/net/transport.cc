@@ -133,7 +133,8 @@ void Transport::Reject(uint64_t* counter, std::string reason) {
 bool Transport::Accept(const std::string& routing_id, const zmq::message_t& body,
                        std::vector<Inbound>* out) {
   std::vector<Envelope> envelopes;
-  if (Status s = DecodeFrame(body.to_string_view(), &envelopes); !s.ok()) {
+  bool accepts_more = false;
+  if (Status s = DecodeFrame(body.to_string_view(), &envelopes, &accepts_more); !s.ok()) {
     Reject(&rejections_.frames_malformed, s.ToString());
     return false;
   }
@@ -154,6 +155,12 @@ bool Transport::Accept(const std::string& routing_id, const zmq::message_t& body
       Reject(&rejections_.wrong_recipient, "frame addressed to node " + std::to_string(e.to));
       return false;
     }
+  }
+  if (accepts_more && !coalescing_.contains(routing_id)) {
+    // Bounded: forgetting every connection only costs them single-envelope replies until
+    // their next frame.
+    if (coalescing_.size() >= limits::kSessionsMax) coalescing_.clear();
+    coalescing_.insert(routing_id);
   }
   for (Envelope& e : envelopes) out->push_back({routing_id, std::move(e)});
   return true;
@@ -196,21 +203,20 @@ void Transport::Poll(int timeout_ms, size_t max_frames, std::vector<Inbound>* ou
   }
 }
 
-namespace {
-
-bool Coalesced(const Envelope& e) {
-  return e.to == kClientEndpoint && std::holds_alternative<InvokedMsg>(e.body);
+bool Transport::Coalesced(const Envelope& e, const std::string& routing_id) const {
+  return e.to == kClientEndpoint && std::holds_alternative<InvokedMsg>(e.body) &&
+         coalescing_.contains(routing_id);
 }
 
-}  // namespace
-
 void Transport::Send(const Envelope& envelope, const std::string& routing_id) {
-  if (Coalesced(envelope)) return client_out_[routing_id].push_back(envelope);
+  if (Coalesced(envelope, routing_id)) return client_out_[routing_id].push_back(envelope);
   SendFrame(Encode(envelope), envelope.to, routing_id);
 }
 
 void Transport::Send(Envelope&& envelope, const std::string& routing_id) {
-  if (Coalesced(envelope)) return client_out_[routing_id].push_back(std::move(envelope));
+  if (Coalesced(envelope, routing_id)) {
+    return client_out_[routing_id].push_back(std::move(envelope));
+  }
   SendFrame(Encode(envelope), envelope.to, routing_id);
 }
 

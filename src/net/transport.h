@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -72,8 +73,9 @@ class Transport {
   // counted. Sends the queued client replies first (FlushClients).
   void Poll(int timeout_ms, size_t max_frames, std::vector<Inbound>* out);
   // To a peer node (envelope.to) or, when envelope.to == kClientEndpoint, to `routing_id`.
-  // A reply to a client (Invoked) waits for FlushClients, which the next Poll calls first:
-  // every reply of one loop pass to one connection leaves in one frame (Envelope.more).
+  // A reply (Invoked) to a client that said accepts_more waits for FlushClients, which the
+  // next Poll calls first: every reply of one loop pass to one connection leaves in one frame
+  // (Envelope.more). Other clients get one envelope per frame, at once.
   void Send(const Envelope& envelope, const std::string& routing_id = "");
   void Send(Envelope&& envelope, const std::string& routing_id = "");
   // Sends the client replies queued since the last call, one frame per connection (more when
@@ -98,6 +100,7 @@ class Transport {
   // `out`, or none (and counts the frame as rejected).
   bool Accept(const std::string& routing_id, const zmq::message_t& body, std::vector<Inbound>* out);
   void SendFrame(const std::string& frame, NodeId to, const std::string& routing_id);
+  bool Coalesced(const Envelope& envelope, const std::string& routing_id) const;
   void Reject(uint64_t* counter, std::string reason);
   void ServeGate();
 
@@ -123,6 +126,8 @@ class Transport {
   // Client replies not sent yet, by routing id. Bounded by what one loop pass answers (the
   // node's waiting and read lists, limits::kPendingRequestsMax each).
   std::map<std::string, std::vector<Envelope>> client_out_;
+  // Client connections whose frames said accepts_more. At most limits::kSessionsMax.
+  std::set<std::string> coalescing_;
 };
 
 // The routing id a node's peer socket uses.

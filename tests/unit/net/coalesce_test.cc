@@ -138,5 +138,19 @@ TEST(Coalesce, OnlyInvokesAndRepliesShareAFrame) {
   for (size_t i = 0; i < sent.size(); ++i) EXPECT_EQ(Encode(got[i]), Encode(sent[i]));
 }
 
+TEST(Coalesce, TheAcceptsMoreFlagTravelsAndDefaultsToFalse) {
+  bool accepts_more = true;
+  std::vector<Envelope> got;
+  ASSERT_TRUE(DecodeFrame(Encode(Invokes(1).front()), &got, &accepts_more).ok());
+  EXPECT_FALSE(accepts_more);
+  ASSERT_TRUE(
+      DecodeFrame(EncodeFrame(Invokes(1), /*accepts_more=*/true), &got, &accepts_more).ok());
+  EXPECT_TRUE(accepts_more);
+  for (const std::string& f : EncodeFrames(Invokes(3), /*accepts_more=*/true)) {
+    ASSERT_TRUE(DecodeFrame(f, &got, &accepts_more).ok());
+    EXPECT_TRUE(accepts_more);
+  }
+}
+
 }  // namespace
 }  // namespace synod::net
