@@ -184,7 +184,8 @@ void Transport::Poll(int timeout_ms, size_t max_frames, std::vector<Inbound>* ou
   }
   ServeGate();
   if (!(poll_items_[0].revents & ZMQ_POLLIN)) return;
-  for (size_t n = 0; n < max_frames; ++n) {
+  // Bounded in frames and in envelopes (a frame may carry up to kEnvelopesPerFrameMax).
+  for (size_t n = 0; n < max_frames && out->size() < max_frames; ++n) {
     zmq::message_t id, body;
     if (!router_.recv(id, zmq::recv_flags::dontwait)) return;
     ++stats_.frames_in;

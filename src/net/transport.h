@@ -69,7 +69,8 @@ class Transport {
   Status ReloadTrust();
 
   // Waits at most `timeout_ms` for the first frame, then takes every frame already queued, up
-  // to `max_frames` (a frame may carry several envelopes). Invalid frames are dropped and
+  // to `max_frames`, and stops once `out` holds `max_frames` envelopes (a frame may carry
+  // several). Invalid frames are dropped and
   // counted. Sends the queued client replies first (FlushClients).
   void Poll(int timeout_ms, size_t max_frames, std::vector<Inbound>* out);
   // To a peer node (envelope.to) or, when envelope.to == kClientEndpoint, to `routing_id`.
