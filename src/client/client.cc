@@ -40,6 +40,7 @@ Result<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
       if (Status st = net::ConfigureClient(s, c->options_.security, a.id); !st.ok()) return st;
       s.connect(a.Endpoint());
       c->sockets_.push_back(std::move(s));
+      c->outbox_.emplace_back();
     }
   } catch (const zmq::error_t& e) {
     return Status::InvalidArgument(std::string("cannot connect: ") + e.what());
@@ -63,7 +64,19 @@ void Client::SendTo(size_t node, const Envelope& envelope) {
 
 void Client::Resend(Pending& p, int64_t now_ms) {
   p.last_sent_ms = now_ms;
-  SendTo(p.target, {kClientEndpoint, options_.cluster.nodes[p.target].id, InvokeMsg{p.command}});
+  outbox_[p.target].push_back(
+      {kClientEndpoint, options_.cluster.nodes[p.target].id, InvokeMsg{p.command}});
+}
+
+void Client::FlushOutbox() {
+  for (size_t node = 0; node < outbox_.size(); ++node) {
+    if (outbox_[node].empty()) continue;
+    for (const std::string& frame : net::EncodeFrames(outbox_[node], /*accepts_more=*/true)) {
+      // Never blocks: a node that is not reachable just does not get it; the retry moves on.
+      (void)sockets_[node].send(zmq::buffer(frame), zmq::send_flags::dontwait);
+    }
+    outbox_[node].clear();
+  }
 }
 
 Result<uint64_t> Client::Submit(std::string payload) {
@@ -81,44 +94,47 @@ Result<uint64_t> Client::Submit(std::string payload) {
   return id;
 }
 
-bool Client::Receive(int wait_ms, Envelope* out) {
+void Client::Receive(int wait_ms, std::vector<Envelope>* out) {
   std::vector<zmq::pollitem_t> items;
   for (auto& s : sockets_) items.push_back({s.handle(), 0, ZMQ_POLLIN, 0});
   try {
-    if (zmq::poll(items.data(), items.size(), std::chrono::milliseconds(wait_ms)) <= 0)
-      return false;
+    if (zmq::poll(items.data(), items.size(), std::chrono::milliseconds(wait_ms)) <= 0) return;
   } catch (const zmq::error_t&) {
-    return false;  // EINTR.
+    return;  // EINTR.
   }
+  // Everything already queued, a bounded number of frames per socket.
+  constexpr int kFramesPerReceiveMax = 64;
   for (size_t i = 0; i < items.size(); ++i) {
     if (!(items[i].revents & ZMQ_POLLIN)) continue;
-    zmq::message_t msg;
-    if (!sockets_[i].recv(msg, zmq::recv_flags::dontwait)) continue;
-    auto decoded = net::Decode(msg.to_string_view());
-    if (!decoded.ok()) continue;  // Garbage from a node is ignored; the request is retried.
-    *out = std::move(decoded.value());
-    return true;
+    for (int n = 0; n < kFramesPerReceiveMax; ++n) {
+      zmq::message_t msg;
+      if (!sockets_[i].recv(msg, zmq::recv_flags::dontwait)) break;
+      // Garbage from a node is ignored; the request is retried.
+      (void)net::DecodeFrame(msg.to_string_view(), out);
+    }
   }
-  return false;
 }
 
 Status Client::Poll(int wait_ms, std::vector<std::pair<uint64_t, std::string>>* done,
                     std::vector<uint64_t>* expired) {
   const int64_t deadline = NowMs() + wait_ms;
   const size_t done_before = done->size(), expired_before = expired ? expired->size() : 0;
+  std::vector<Envelope> received;
   do {
-    Envelope e;
+    FlushOutbox();
     const int64_t now = NowMs();
-    if (Receive(static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(deadline - now, 20))),
-                &e)) {
-      const auto* r = std::get_if<InvokedMsg>(&e.body);
+    received.clear();
+    Receive(static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(deadline - now, 20))),
+            &received);
+    for (Envelope& e : received) {
+      auto* r = std::get_if<InvokedMsg>(&e.body);
       auto it = r ? pending_.find(r->request_id) : pending_.end();
       if (it != pending_.end() && r->client_id == options_.client_id) {
         if (r->leader_hint != 0 && IndexOf(r->leader_hint) < sockets_.size()) {
           preferred_ = IndexOf(r->leader_hint);
         }
         if (r->ok) {
-          done->push_back({r->request_id, r->result});
+          done->push_back({r->request_id, std::move(r->result)});
           pending_.erase(it);
         } else {
           it->second.target = preferred_;  // Not taken there: go where the hint says.
@@ -146,6 +162,7 @@ Status Client::Poll(int wait_ms, std::vector<std::pair<uint64_t, std::string>>* 
     // Back to the caller once something finished: a pipelining caller refills at once.
   } while (!pending_.empty() && NowMs() < deadline && done->size() == done_before &&
            (expired == nullptr || expired->size() == expired_before));
+  FlushOutbox();  // Retries queued in the last pass.
   return Status::Ok();
 }
 
@@ -187,9 +204,11 @@ Result<Envelope> Client::Ask(NodeId node, Body question, int timeout_ms,
     }
     zmq::message_t msg;
     if (!sockets_[i].recv(msg, zmq::recv_flags::dontwait)) continue;
-    auto decoded = net::Decode(msg.to_string_view());
-    if (!decoded.ok()) continue;
-    if (is_answer(decoded.value().body)) return std::move(decoded.value());
+    std::vector<Envelope> decoded;
+    if (!net::DecodeFrame(msg.to_string_view(), &decoded).ok()) continue;
+    for (Envelope& e : decoded) {
+      if (is_answer(e.body)) return std::move(e);
+    }
   }
   return Status::IoError("node " + std::to_string(node) + " at " +
                          options_.cluster.nodes[i].Endpoint() + " did not answer within " +

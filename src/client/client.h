@@ -6,7 +6,8 @@
 // Any node accepts a request (a follower forwards it to its leader); the client prefers the
 // leader named in the last answer. A request unanswered for `retry_ms` is resent to the next
 // node; after `timeout_ms` it fails with a clear error. Many requests may be in flight
-// (Submit/Poll), each retried on its own.
+// (Submit/Poll), each retried on its own; the Invokes queued between two Polls travel to a
+// node in one frame, and the node answers those it answered in one loop pass in one frame.
 //
 // One DEALER socket per node (CURVE unless options.security says plaintext); not thread-safe (one
 // thread per Client).
@@ -47,11 +48,12 @@ class Client {
   // Runs one command (a ledger.fbs LedgerCommand) and returns its result bytes.
   Result<std::string> Execute(std::string payload);
 
-  // Pipelining: Submit returns the request id; Poll waits up to `wait_ms` for answers and
-  // appends (request id, result) pairs, returning early once one came; a request that timed out
-  // comes back as a non-ok Status from Poll, naming it (it stays in flight), or, when `expired` is
-  // given, is dropped and its id appended there (Poll then goes on with the others).
-  // InvalidArgument when the payload exceeds limits::kPayloadBytesMax (nothing is sent).
+  // Pipelining: Submit queues the command and returns the request id; Poll first sends what
+  // is queued, one frame per node for all of it (wire.fbs Envelope.more), then waits up to
+  // `wait_ms` for answers and appends (request id, result) pairs, returning early once one came; a
+  // request that timed out comes back as a non-ok Status from Poll, naming it (it stays in flight),
+  // or, when `expired` is given, is dropped and its id appended there (Poll then goes on with the
+  // others). InvalidArgument when the payload exceeds limits::kPayloadBytesMax (nothing is sent).
   Result<uint64_t> Submit(std::string payload);
   Status Poll(int wait_ms, std::vector<std::pair<uint64_t, std::string>>* done,
               std::vector<uint64_t>* expired = nullptr);
@@ -78,8 +80,10 @@ class Client {
   };
   explicit Client(ClientOptions options);
   void SendTo(size_t node, const Envelope& envelope);
-  void Resend(Pending& p, int64_t now_ms);
-  bool Receive(int wait_ms, Envelope* out);
+  void Resend(Pending& p, int64_t now_ms);  // Queues it in outbox_.
+  void FlushOutbox();
+  // Waits up to `wait_ms` for frames and appends the envelopes of every frame queued by then.
+  void Receive(int wait_ms, std::vector<Envelope>* out);
   size_t IndexOf(NodeId id) const;
   // Sends `question` to `node` and waits up to `timeout_ms` for a frame `is_answer` accepts.
   Result<Envelope> Ask(NodeId node, Body question, int timeout_ms,
@@ -87,7 +91,8 @@ class Client {
 
   ClientOptions options_;
   std::unique_ptr<zmq::context_t> own_context_;
-  std::vector<zmq::socket_t> sockets_;  // Parallel to options_.cluster.nodes.
+  std::vector<zmq::socket_t> sockets_;         // Parallel to options_.cluster.nodes.
+  std::vector<std::vector<Envelope>> outbox_;  // Invokes not sent yet; parallel to sockets_.
   size_t preferred_ = 0;
   uint64_t next_request_ = 1;
   std::map<uint64_t, Pending> pending_;

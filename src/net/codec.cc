@@ -1,5 +1,6 @@
 #include "net/codec.h"
 
+#include "paxos/check.h"
 #include "paxos/config_history.h"
 #include "paxos/limits.h"
 #include "paxos/struct_vector.h"
@@ -166,11 +167,62 @@ struct BodyEncoder {
 
 }  // namespace
 
-std::string Encode(const Envelope& envelope) {
-  Builder fbb(1024);
+namespace {
+
+fb::Offset<w::Envelope> ToWire(Builder& fbb, const Envelope& envelope,
+                               fb::Offset<fb::Vector<fb::Offset<w::Envelope>>> more = 0,
+                               bool accepts_more = false) {
   auto [type, body] = std::visit(BodyEncoder{fbb}, envelope.body);
-  fbb.Finish(w::CreateEnvelope(fbb, envelope.from, envelope.to, type, body));
+  return w::CreateEnvelope(fbb, envelope.from, envelope.to, type, body, more, accepts_more);
+}
+
+}  // namespace
+
+std::string Encode(const Envelope& envelope) { return EncodeFrame({&envelope, 1}); }
+
+std::string EncodeFrame(std::span<const Envelope> envelopes, bool accepts_more) {
+  SYNOD_CHECK(!envelopes.empty());
+  SYNOD_CHECK(envelopes.size() <= limits::kEnvelopesPerFrameMax);
+  Builder fbb(1024);
+  fb::Offset<fb::Vector<fb::Offset<w::Envelope>>> more = 0;
+  if (envelopes.size() > 1) {
+    std::vector<fb::Offset<w::Envelope>> rest;
+    rest.reserve(envelopes.size() - 1);
+    for (const Envelope& e : envelopes.subspan(1)) rest.push_back(ToWire(fbb, e));
+    more = fbb.CreateVector(rest);
+  }
+  fbb.Finish(ToWire(fbb, envelopes.front(), more, accepts_more));
   return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+}
+
+namespace {
+
+// What an envelope adds to a coalesced frame, counted against limits::kCoalescedBytesMax.
+size_t CoalescedBytes(const Envelope& envelope) {
+  constexpr size_t kFramingBytes = 256;  // Tables, vectors and padding of one envelope, bound.
+  if (const auto* m = std::get_if<InvokeMsg>(&envelope.body)) {
+    return kFramingBytes + m->command.payload.size();
+  }
+  if (const auto* m = std::get_if<InvokedMsg>(&envelope.body)) {
+    return kFramingBytes + m->result.size();
+  }
+  return limits::kCoalescedBytesMax;  // Anything else travels alone.
+}
+
+}  // namespace
+
+std::vector<std::string> EncodeFrames(std::span<const Envelope> envelopes, bool accepts_more) {
+  std::vector<std::string> frames;
+  while (!envelopes.empty()) {
+    size_t n = 0, bytes = 0;
+    while (n < envelopes.size() && n < limits::kEnvelopesPerFrameMax &&
+           (n == 0 || bytes + CoalescedBytes(envelopes[n]) <= limits::kCoalescedBytesMax)) {
+      bytes += CoalescedBytes(envelopes[n++]);
+    }
+    frames.push_back(EncodeFrame(envelopes.first(n), accepts_more));
+    envelopes = envelopes.subspan(n);
+  }
+  return frames;
 }
 
 // ---- Decoding -------------------------------------------------------------------------------
@@ -413,7 +465,7 @@ Body Converter::Convert(const w::Envelope* e) {
 
 }  // namespace
 
-Result<Envelope> Decode(std::string_view frame) {
+Status DecodeFrame(std::string_view frame, std::vector<Envelope>* out, bool* accepts_more) {
   if (frame.size() > limits::kFrameBytesMax) {
     return Status::InvalidArgument("frame of " + std::to_string(frame.size()) +
                                    " bytes exceeds the limit of " +
@@ -433,10 +485,37 @@ Result<Envelope> Decode(std::string_view frame) {
                               " bytes fails FlatBuffers verification");
   }
   const w::Envelope* e = w::GetEnvelope(data);
+  const size_t count = 1 + (e->more() ? e->more()->size() : 0);
+  if (count > limits::kEnvelopesPerFrameMax) {
+    return Status::InvalidArgument("frame of " + std::to_string(count) +
+                                   " envelopes exceeds the limit of " +
+                                   std::to_string(limits::kEnvelopesPerFrameMax));
+  }
   Converter converter;
-  Envelope out{e->from(), e->to(), converter.Convert(e)};
+  std::vector<Envelope> decoded;
+  decoded.reserve(count);
+  decoded.push_back({e->from(), e->to(), converter.Convert(e)});
+  if (e->more()) {
+    for (const w::Envelope* m : *e->more()) {
+      if (m->more())
+        return Status::InvalidArgument("an envelope in `more` has a `more` of its own");
+      decoded.push_back({m->from(), m->to(), converter.Convert(m)});
+    }
+  }
   if (!converter.error().empty()) return Status::InvalidArgument(converter.error());
-  return out;
+  for (Envelope& d : decoded) out->push_back(std::move(d));
+  if (accepts_more != nullptr) *accepts_more = e->accepts_more();
+  return Status::Ok();
+}
+
+Result<Envelope> Decode(std::string_view frame) {
+  std::vector<Envelope> envelopes;
+  if (Status s = DecodeFrame(frame, &envelopes); !s.ok()) return s;
+  if (envelopes.size() != 1) {
+    return Status::InvalidArgument("frame carries " + std::to_string(envelopes.size()) +
+                                   " envelopes; want one");
+  }
+  return std::move(envelopes.front());
 }
 
 }  // namespace synod::net

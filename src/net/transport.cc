@@ -130,32 +130,39 @@ void Transport::Reject(uint64_t* counter, std::string reason) {
   last_invalid_ = std::move(reason);
 }
 
-bool Transport::Accept(const std::string& routing_id, const zmq::message_t& body, Inbound* in) {
-  auto decoded = Decode(body.to_string_view());
-  if (!decoded.ok()) {
-    Reject(&rejections_.frames_malformed, decoded.status().ToString());
+bool Transport::Accept(const std::string& routing_id, const zmq::message_t& body,
+                       std::vector<Inbound>* out) {
+  std::vector<Envelope> envelopes;
+  bool accepts_more = false;
+  if (Status s = DecodeFrame(body.to_string_view(), &envelopes, &accepts_more); !s.ok()) {
+    Reject(&rejections_.frames_malformed, s.ToString());
     return false;
   }
-  const Envelope& e = decoded.value();
   // A peer's frame must come from that peer's socket and, with CURVE, from that peer's key
   // (the ZAP handler set the connection's user id); a client's only Invoke (checked by the
-  // core) and it cannot claim to be a node.
-  if (e.from != kClientEndpoint) {
-    const char* user = security_.curve ? zmq_msg_gets(body.handle(), "User-Id") : nullptr;
-    if (routing_id != PeerRoutingId(e.from) ||
-        (security_.curve && (user == nullptr || PeerRoutingId(e.from) != user))) {
+  // core) and it cannot claim to be a node. One bad envelope turns the whole frame away.
+  const char* user = security_.curve ? zmq_msg_gets(body.handle(), "User-Id") : nullptr;
+  for (const Envelope& e : envelopes) {
+    if (e.from != kClientEndpoint &&
+        (routing_id != PeerRoutingId(e.from) ||
+         (security_.curve && (user == nullptr || PeerRoutingId(e.from) != user)))) {
       Reject(&rejections_.sender_mismatch, "frame claims to be from node " +
                                                std::to_string(e.from) + " (connection of " +
                                                (user ? std::string(user) : routing_id) + ")");
       return false;
     }
+    if (e.to != self_) {
+      Reject(&rejections_.wrong_recipient, "frame addressed to node " + std::to_string(e.to));
+      return false;
+    }
   }
-  if (e.to != self_) {
-    Reject(&rejections_.wrong_recipient, "frame addressed to node " + std::to_string(e.to));
-    return false;
+  if (accepts_more && !coalescing_.contains(routing_id)) {
+    // Bounded: forgetting every connection only costs them single-envelope replies until
+    // their next frame.
+    if (coalescing_.size() >= limits::kSessionsMax) coalescing_.clear();
+    coalescing_.insert(routing_id);
   }
-  in->routing_id = routing_id;
-  in->envelope = std::move(decoded.value());
+  for (Envelope& e : envelopes) out->push_back({routing_id, std::move(e)});
   return true;
 }
 
@@ -167,6 +174,7 @@ void Transport::ServeGate() {
 }
 
 void Transport::Poll(int timeout_ms, size_t max_frames, std::vector<Inbound>* out) {
+  FlushClients();  // What the last loop pass answered leaves before we wait.
   try {
     if (zmq::poll(poll_items_.data(), poll_items_.size(), std::chrono::milliseconds(timeout_ms)) <=
         0)
@@ -176,7 +184,8 @@ void Transport::Poll(int timeout_ms, size_t max_frames, std::vector<Inbound>* ou
   }
   ServeGate();
   if (!(poll_items_[0].revents & ZMQ_POLLIN)) return;
-  for (size_t n = 0; n < max_frames; ++n) {
+  // Bounded in frames and in envelopes (a frame may carry up to kEnvelopesPerFrameMax).
+  for (size_t n = 0; n < max_frames && out->size() < max_frames; ++n) {
     zmq::message_t id, body;
     if (!router_.recv(id, zmq::recv_flags::dontwait)) return;
     ++stats_.frames_in;
@@ -186,25 +195,49 @@ void Transport::Poll(int timeout_ms, size_t max_frames, std::vector<Inbound>* ou
     for (bool more = id.more(); more; more = body.more(), ++parts) {
       if (!router_.recv(body, zmq::recv_flags::dontwait)) break;
     }
-    Inbound in;
     if (parts != 2) {
       Reject(&rejections_.frames_malformed,
              "message of " + std::to_string(parts) + " parts; want [id][frame]");
-    } else if (Accept(id.to_string(), body, &in)) {
-      out->push_back(std::move(in));
+    } else {
+      (void)Accept(id.to_string(), body, out);
     }
   }
 }
 
+bool Transport::Coalesced(const Envelope& e, const std::string& routing_id) const {
+  return e.to == kClientEndpoint && std::holds_alternative<InvokedMsg>(e.body) &&
+         coalescing_.contains(routing_id);
+}
+
 void Transport::Send(const Envelope& envelope, const std::string& routing_id) {
-  std::string frame = Encode(envelope);
+  if (Coalesced(envelope, routing_id)) return client_out_[routing_id].push_back(envelope);
+  SendFrame(Encode(envelope), envelope.to, routing_id);
+}
+
+void Transport::Send(Envelope&& envelope, const std::string& routing_id) {
+  if (Coalesced(envelope, routing_id)) {
+    return client_out_[routing_id].push_back(std::move(envelope));
+  }
+  SendFrame(Encode(envelope), envelope.to, routing_id);
+}
+
+void Transport::FlushClients() {
+  for (auto& [routing_id, replies] : client_out_) {
+    for (const std::string& frame : EncodeFrames(replies)) {
+      SendFrame(frame, kClientEndpoint, routing_id);
+    }
+  }
+  client_out_.clear();
+}
+
+void Transport::SendFrame(const std::string& frame, NodeId to, const std::string& routing_id) {
   try {
-    if (envelope.to == kClientEndpoint) {
+    if (to == kClientEndpoint) {
       router_.send(zmq::buffer(routing_id), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
       if (!router_.send(zmq::buffer(frame), zmq::send_flags::dontwait)) ++stats_.sends_dropped;
       return;
     }
-    auto it = peers_.find(envelope.to);
+    auto it = peers_.find(to);
     if (it == peers_.end() ||
         !it->second.dealer.send(zmq::buffer(frame), zmq::send_flags::dontwait)) {
       ++stats_.sends_dropped;

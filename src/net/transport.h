@@ -23,6 +23,8 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
+#include <span>
 #include <string>
 #include <vector>
 #include <zmq.hpp>
@@ -67,10 +69,19 @@ class Transport {
   Status ReloadTrust();
 
   // Waits at most `timeout_ms` for the first frame, then takes every frame already queued, up
-  // to `max_frames`. Invalid frames are dropped and counted.
+  // to `max_frames`, and stops once `out` holds `max_frames` envelopes (a frame may carry
+  // several). Invalid frames are dropped and
+  // counted. Sends the queued client replies first (FlushClients).
   void Poll(int timeout_ms, size_t max_frames, std::vector<Inbound>* out);
   // To a peer node (envelope.to) or, when envelope.to == kClientEndpoint, to `routing_id`.
+  // A reply (Invoked) to a client that said accepts_more waits for FlushClients, which the
+  // next Poll calls first: every reply of one loop pass to one connection leaves in one frame
+  // (Envelope.more). Other clients get one envelope per frame, at once.
   void Send(const Envelope& envelope, const std::string& routing_id = "");
+  void Send(Envelope&& envelope, const std::string& routing_id = "");
+  // Sends the client replies queued since the last call, one frame per connection (more when
+  // they exceed limits::kEnvelopesPerFrameMax or kCoalescedBytesMax).
+  void FlushClients();
 
   const TransportStats& stats() const { return stats_; }
   const std::string& last_invalid_reason() const { return last_invalid_; }
@@ -86,7 +97,11 @@ class Transport {
       : self_(self), security_(std::move(security)), router_(context_, zmq::socket_type::router) {}
   Status Open(const ClusterSpec& spec);
   void RebuildPollItems();
-  bool Accept(const std::string& routing_id, const zmq::message_t& body, Inbound* in);
+  // Decodes a frame and checks each envelope's sender and recipient; appends them all to
+  // `out`, or none (and counts the frame as rejected).
+  bool Accept(const std::string& routing_id, const zmq::message_t& body, std::vector<Inbound>* out);
+  void SendFrame(const std::string& frame, NodeId to, const std::string& routing_id);
+  bool Coalesced(const Envelope& envelope, const std::string& routing_id) const;
   void Reject(uint64_t* counter, std::string reason);
   void ServeGate();
 
@@ -109,6 +124,11 @@ class Transport {
   std::vector<zmq::pollitem_t> poll_items_;  // The ROUTER first, then the gate's sockets.
   TransportStats stats_;
   std::string last_invalid_;
+  // Client replies not sent yet, by routing id. Bounded by what one loop pass answers (the
+  // node's waiting and read lists, limits::kPendingRequestsMax each).
+  std::map<std::string, std::vector<Envelope>> client_out_;
+  // Client connections whose frames said accepts_more. At most limits::kSessionsMax.
+  std::set<std::string> coalescing_;
 };
 
 // The routing id a node's peer socket uses.

@@ -23,6 +23,11 @@ inline constexpr size_t kSessionsMax = 100000;              // Client sessions i
 inline constexpr size_t kSessionResultsMax = 4096;          // Remembered results per session.
 inline constexpr size_t kResultBytesMax = 96 * 1024;        // One command's result.
 inline constexpr size_t kFrameBytesMax = 16 * 1024 * 1024;  // One wire frame.
+// Coalescing (wire.fbs Envelope.more): envelopes in one frame, and the payload and result
+// bytes a sender packs into one before it starts the next (far below kFrameBytesMax, which
+// also has to hold the framing of kEnvelopesPerFrameMax envelopes and one oversized item).
+inline constexpr size_t kEnvelopesPerFrameMax = 4096;
+inline constexpr size_t kCoalescedBytesMax = 4 * 1024 * 1024;
 inline constexpr size_t kSnapshotChunkBytes = 1024 * 1024;  // One SnapshotChunk's data.
 // A configuration history (Core, "Membership") as it travels in a Welcome or lies on disk:
 // the governing configuration plus the pending ones. A change governs from its slot + 64
@@ -37,5 +42,6 @@ inline constexpr uint64_t kSlotsAheadMax = uint64_t{1} << 48;
 static_assert(kCommandsPerBatchMax * 16 < kBatchBytesMax);
 static_assert(kPayloadBytesMax <= kBatchBytesMax);
 static_assert(kBatchBytesMax < kFrameBytesMax);
+static_assert(kCoalescedBytesMax + kPayloadBytesMax + kEnvelopesPerFrameMax * 256 < kFrameBytesMax);
 
 }  // namespace synod::limits

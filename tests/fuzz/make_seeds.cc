@@ -92,6 +92,15 @@ void WireSeeds(const fs::path& dir) {
                 {2, 1, InvokedMsg{7, 1, true, "r", 2}}}));
   Write(dir, n++,
         Frames({{2, 4, WelcomeMsg{Snapshot{}, {Decision{1, batch}}, 0, {}, GrownHistory()}}}));
+  // Coalesced frames (Envelope.more): a client's Invokes, and a node's replies to one client.
+  Command c2{7, 2, ledger::EncodeKvGet("k")};
+  const std::vector<Envelope> invokes{{0, 1, InvokeMsg{c}}, {0, 1, InvokeMsg{c2}}};
+  const std::vector<Envelope> replies{{2, 0, InvokedMsg{7, 1, true, "r", 2}},
+                                      {2, 0, InvokedMsg{7, 2, true, "s", 2}}};
+  std::string coalesced;
+  fuzz::AppendPart(&coalesced, net::EncodeFrame(invokes));
+  fuzz::AppendPart(&coalesced, net::EncodeFrame(replies));
+  Write(dir, n++, coalesced);
 }
 
 void ClientSeeds(const fs::path& dir) {
