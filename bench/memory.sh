@@ -86,6 +86,9 @@ for i in 1 2 3; do
             n, min / 1024, max / 1024, k, max / min, last_mb, (max <= 1.1 * min ? "flat" : "NOT flat") }' "$csv") || verdict=1
   say "$line"
   [[ "$line" == *": flat" ]] || verdict=1
+  # The trend apart from the swings: mean RSS of each quarter of the run.
+  say "$(awk -F, -v n="$i" -v q=$((minutes * 15)) 'NR > 1 && $2 == n { k = int($1 / q); if (k > 3) k = 3; s[k] += $3; c[k]++ }
+    END { printf "node %d: mean RSS per quarter of the run:", n; for (k = 0; k < 4; k++) printf " %.0f", (c[k] ? s[k] / c[k] / 1024 : 0); printf " MB; last/third quarter %.3f", (c[2] && c[3] ? (s[3] / c[3]) / (s[2] / c[2]) : 0) }' "$csv")"
 done
 say "# events in the node logs (leader changes, warnings, errors):"
 for i in 1 2 3; do
