@@ -155,6 +155,15 @@ rocksdb::ColumnFamilyOptions LedgerColumnFamilyOptions() {
   table.cache_index_and_filter_blocks = true;
   table.pin_l0_filter_and_index_blocks_in_cache = true;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  // Partitioned index and filters: a lookup loads only the 4 KiB partitions it needs. With one
+  // index and one filter block per table file (about a megabyte each for 64 MiB of transfers),
+  // a history of a few GB no longer fit the 128 MiB cache and every point lookup read and
+  // checksummed megabytes: requests of 8,190 transfers took 2-4 s after 2.5 M transfers.
+  table.index_type = rocksdb::BlockBasedTableOptions::IndexType::kTwoLevelIndexSearch;
+  table.partition_filters = true;
+  table.metadata_block_size = 4096;
+  table.cache_index_and_filter_blocks_with_high_priority = true;
+  table.pin_top_level_index_and_filter = true;
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   options.write_buffer_size = 16 << 20;
   // A bloom filter on the memtable: most lookups are of transfer ids that do not exist yet.
