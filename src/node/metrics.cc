@@ -180,7 +180,10 @@ void NodeMetrics::UpdateFromLoop(const LoopView& v) {
   }
 }
 
-void NodeMetrics::UpdateMemory(uint64_t memtables, uint64_t table_readers, uint64_t block_cache) {
+void NodeMetrics::UpdateMemory(uint64_t memtables, uint64_t table_readers, uint64_t block_cache,
+                               uint64_t heap_in_use, uint64_t heap_free) {
+  heap_in_use_bytes_.store(heap_in_use, kRelaxed);
+  heap_free_bytes_.store(heap_free, kRelaxed);
   memtable_bytes_.store(memtables, kRelaxed);
   table_reader_bytes_.store(table_readers, kRelaxed);
   block_cache_bytes_.store(block_cache, kRelaxed);
@@ -299,6 +302,11 @@ std::string NodeMetrics::Render() const {
   t.Sample("synod_rocksdb_memory_bytes", {{"part", "memtables"}}, Load(memtable_bytes_));
   t.Sample("synod_rocksdb_memory_bytes", {{"part", "table_readers"}}, Load(table_reader_bytes_));
   t.Sample("synod_rocksdb_memory_bytes", {{"part", "block_cache"}}, Load(block_cache_bytes_));
+  t.Family("synod_heap_bytes", Type::kGauge,
+           "The allocator's heap (glibc mallinfo2, all arenas): bytes in use, and bytes free but "
+           "kept for reuse; updated about once a second.");
+  t.Sample("synod_heap_bytes", {{"state", "in_use"}}, Load(heap_in_use_bytes_));
+  t.Sample("synod_heap_bytes", {{"state", "free"}}, Load(heap_free_bytes_));
   gauge("process_resident_memory_bytes", "Resident memory size of the node process in bytes.",
         static_cast<double>(ledger::ResidentBytes()));
   return t.text();

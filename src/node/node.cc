@@ -23,6 +23,9 @@ constexpr int kFetchRetriesMax = 10;
 constexpr size_t kServedSnapshotsMax = 2;
 constexpr int64_t kInvalidReportMs = 10000;
 constexpr int64_t kMemoryReportMs = 1000;
+// A loop pass longer than this (after its poll) is reported: at 40 % of the default leader
+// timeout (100 ticks of 5 ms), followers that miss heartbeats for a few such passes elect anew.
+constexpr auto kSlowPass = std::chrono::milliseconds(200);
 // A snapshot in place is also due after this many bytes of commands, so that the decided log
 // a node holds in memory stays bounded when slots are large (a slot of 8,190 transfers is
 // about a megabyte). Small, so that the log held above the last snapshot swings by little:
@@ -174,6 +177,8 @@ Status Node::Run(const std::atomic<bool>& stop) {
     inbound.clear();
     // Decisions still to apply: look at the network and go on at once.
     transport_->Poll(to_apply_.empty() ? std::max<int>(0, wait.count()) : 0, 4096, &inbound);
+    const auto pass_started = Clock::now();
+    pass_ = {};
     Ready ready;
     bool took_read = false;
     for (auto& in : inbound) {
@@ -200,6 +205,7 @@ Status Node::Run(const std::atomic<bool>& stop) {
     if (Status s = Flush(ready); !s.ok()) return s;
     if (Status s = ServeReads(); !s.ok()) return s;
     PublishMetrics();
+    ReportSlowPass(pass_started);
   }
   spdlog::info("node {} stopping", options_.id);
   return Status::Ok();
@@ -213,6 +219,7 @@ Status Node::Flush(Ready& ready) {
     const auto started = Clock::now();
     Status s = store_->Persist(ready.to_persist);
     metrics_->ObserveFsync(ElapsedNs(started));
+    pass_.persist_ns += ElapsedNs(started);
     if (!s.ok()) {
       spdlog::error("node {}: write failed, no longer acting as an acceptor: {}", options_.id,
                     s.ToString());
@@ -225,13 +232,18 @@ Status Node::Flush(Ready& ready) {
     spdlog::info("node {} installed a snapshot at slot {}", options_.id, ready.install->slot);
   }
   for (Decision& d : ready.decisions) to_apply_.push_back(std::move(d));
+  const auto apply_started = Clock::now();
   if (Status s = ApplySome(); !s.ok()) return s;
+  pass_.apply_ns += ElapsedNs(apply_started);
   AnswerMembership(ready);
   LogRoleChange();
   LogMembership();
   FollowConfigs();
   if (Status s = backup_->Poll(); !s.ok()) return s;
-  return MaybeSnapshot();
+  const auto snapshot_started = Clock::now();
+  Status s = MaybeSnapshot();
+  pass_.snapshot_ns += ElapsedNs(snapshot_started);
+  return s;
 }
 
 // Applies queued decisions in slot order for at most kApplyBudget per loop pass. One slot can
@@ -782,9 +794,29 @@ void Node::PublishMetrics() {
   metrics_->UpdateFromLoop(v);
   if (NowMs() - memory_report_ms_ >= kMemoryReportMs) {  // RocksDB's figures take a few us.
     const storage::Database::MemoryUse m = store_->Memory();
-    metrics_->UpdateMemory(m.memtables, m.table_readers, m.block_cache);
+    const struct mallinfo2 heap = ::mallinfo2();  // In use: small and mmapped chunks.
+    metrics_->UpdateMemory(m.memtables, m.table_readers, m.block_cache, heap.uordblks + heap.hblkhd,
+                           heap.fordblks);
     memory_report_ms_ = NowMs();
   }
+}
+
+// A pass that kept the loop from the network for long: at most one line per kInvalidReportMs,
+// with where the time went (a snapshot in place runs inside the pass's own Flush, so its
+// persist and apply time count in both).
+void Node::ReportSlowPass(Clock::time_point started) {
+  const uint64_t total_ns = ElapsedNs(started);
+  if (total_ns < uint64_t(std::chrono::nanoseconds(kSlowPass).count())) return;
+  ++slow_passes_;
+  if (NowMs() - slow_pass_report_ms_ < kInvalidReportMs) return;
+  auto ms = [](uint64_t ns) { return ns / 1000000; };
+  spdlog::warn(
+      "node {}: a loop pass took {} ms (persist {} ms, apply {} ms, snapshot {} ms); {} pass(es) "
+      "over {} ms since the last report: peers hear nothing from this node meanwhile",
+      options_.id, ms(total_ns), ms(pass_.persist_ns), ms(pass_.apply_ns), ms(pass_.snapshot_ns),
+      slow_passes_, std::chrono::milliseconds(kSlowPass).count());
+  slow_passes_ = 0;
+  slow_pass_report_ms_ = NowMs();
 }
 
 // At most one line per kInvalidReportMs about frames the transport dropped; security notes
