@@ -35,6 +35,13 @@ constexpr uint64_t kSnapshotEveryBytes = 8 << 20;
 constexpr int64_t kServedPinMs = 30'000;
 // Apply work per loop pass (ApplySome): well under the heartbeat interval (20 ticks of 5 ms).
 constexpr auto kApplyBudget = std::chrono::milliseconds(20);
+// Payload bytes the leader packs into one slot: one client request of 8,190 transfers at most.
+// A slot is applied in one piece (its results and the applied slot are one RocksDB batch), so
+// its size bounds how long a loop pass can be kept from the network. With slots of up to
+// 8 MiB (four such requests) one apply took 150-470 ms on a busy machine, and with the other
+// work of the pass, followers missed heartbeats for the 500 ms leader timeout: 31 ballots in a
+// 10-minute transfer run (bench/memory.sh, README "Node memory over 10 minutes").
+constexpr size_t kSlotBytes = limits::kPayloadBytesMax;
 
 uint64_t ElapsedNs(Clock::time_point since) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - since).count();
@@ -133,6 +140,7 @@ Status Node::Recover() {
   }
   config.seed = options_.seed;
   config.window = options_.window;
+  config.batch_bytes = kSlotBytes;
   config.incarnation = store_->meta().incarnation;
   core_ = std::make_unique<Core>(config, std::move(r));
   role_ = core_->role();  // Log only changes from here on.
@@ -246,10 +254,11 @@ Status Node::Flush(Ready& ready) {
   return s;
 }
 
-// Applies queued decisions in slot order for at most kApplyBudget per loop pass. One slot can
-// hold 8 MiB of commands (65,000 transfers: up to a second to apply on a busy core), and a pass
-// that applied a whole window of them would hold back heartbeats, acceptor answers and every
-// reply for seconds: under bulk load the followers then elected a new leader again and again.
+// Applies queued decisions in slot order for at most kApplyBudget per loop pass (and at least
+// one slot). A pass that applied a whole window of slots would hold back heartbeats, acceptor
+// answers and every reply for seconds: under bulk load the followers then elected a new leader
+// again and again. One slot is at most kSlotBytes from this node's leaders, but one decided by
+// an older version's leader may hold 8 MiB of commands (65,000 transfers).
 Status Node::ApplySome() {
   const auto started = Clock::now();
   while (!to_apply_.empty()) {

@@ -185,7 +185,8 @@ void Leader::Flush(Ready* ready) {
       auto fresh = std::make_shared<Batch>();
       size_t bytes = 0;
       while (!queue_.empty() && fresh->commands.size() < limits::kCommandsPerBatchMax &&
-             bytes + queue_.front().payload.size() <= limits::kBatchBytesMax) {
+             (fresh->commands.empty() ||
+              bytes + queue_.front().payload.size() <= config_.batch_bytes)) {
         bytes += queue_.front().payload.size();
         queued_ids_.erase({queue_.front().client_id, queue_.front().request_id});
         fresh->commands.push_back(std::move(queue_.front()));

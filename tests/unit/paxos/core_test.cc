@@ -205,6 +205,34 @@ TEST(Leader, QueuedCommandsShareTheNextSlotWhenTheWindowIsFull) {
   EXPECT_EQ(accepts[0].second.batch->commands.size(), 2u);
 }
 
+// A slot holds at most batch_bytes of payload (a real node: about one client request, so that
+// applying one slot never keeps its loop from the network for long), and always one command.
+TEST(Leader, AFreshSlotHoldsAtMostBatchBytesAndAlwaysOneCommand) {
+  CoreConfig config = Config(1, {1, 2, 3});
+  config.window = 1;
+  config.batch_bytes = 2500;
+  Core core(config, Joined());
+  Ready ready;
+  MakeLeader(core, &ready);
+  ready.Clear();
+  // Slot 1 takes the first command; the rest queue behind the full window.
+  core.Step({kClientEndpoint, 1, InvokeMsg{Command{7, 1, std::string(1000, 'a')}}}, &ready);
+  core.Step({kClientEndpoint, 1, InvokeMsg{Command{7, 2, std::string(1000, 'b')}}}, &ready);
+  core.Step({kClientEndpoint, 1, InvokeMsg{Command{7, 3, std::string(1000, 'c')}}}, &ready);
+  core.Step({kClientEndpoint, 1, InvokeMsg{Command{7, 4, std::string(4000, 'd')}}}, &ready);
+  std::vector<size_t> sizes;  // Commands per slot, in slot order.
+  for (Slot slot = 1; slot <= 3; ++slot) {
+    auto accepts = Sent<AcceptMsg>(ready);
+    ASSERT_FALSE(accepts.empty()) << "slot " << slot;
+    EXPECT_EQ(accepts[0].second.slot, slot);
+    sizes.push_back(accepts[0].second.batch->commands.size());
+    ready.Clear();
+    core.Step({2, 1, AcceptedMsg{core.leader().ballot(), slot}}, &ready);
+  }
+  // 1,000 + 1,000 fit in 2,500; a third would not; 4,000 bytes alone exceed it but still go.
+  EXPECT_EQ(sizes, (std::vector<size_t>{1, 2, 1}));
+}
+
 TEST(Leader, DecisionCarriesTheBatchOnlyToAcceptorsThatDidNotAcceptIt) {
   Core core(Config(1, {1, 2, 3}), Joined());
   Ready ready;
