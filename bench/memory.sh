@@ -100,7 +100,7 @@ for i in 1 2 3; do
   [[ "$line" == *": flat" ]] || verdict=1
   # Where the swings come from: RocksDB's parts and the rest of the heap (RSS minus them).
   say "$(awk -F, -v n="$i" -v half=$((minutes * 30)) 'NR > 1 && $2 == n && $1 >= half && $7 != "" {
-      for (c = 0; c < 6; c++) { v = (c < 3 ? $(5 + c) : c == 3 ? $3 - $5 - $6 - $7 : $(5 + c)) / 1024
+      for (c = 0; c < 6; c++) { v = (c < 3 ? $(5 + c) : c == 3 ? $3 - $5 - $6 - $7 : $(4 + c)) / 1024
         if (k == 0 || v < lo[c]) lo[c] = v; if (k == 0 || v > hi[c]) hi[c] = v }; k++ }
     END { if (k == 0) { printf "node %d: no RocksDB memory figures", n; exit }
           printf "node %d: over the last half, memtables %.0f-%.0f MB, table readers %.0f-%.0f MB, block caches %.0f-%.0f MB, the rest of RSS %.0f-%.0f MB; heap in use %.0f-%.0f MB, free in the heap %.0f-%.0f MB",
