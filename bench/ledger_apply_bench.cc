@@ -56,15 +56,6 @@ class ScratchDir {
   std::string path_;
 };
 
-size_t RssBytes() {
-  std::FILE* f = std::fopen("/proc/self/statm", "r");
-  if (f == nullptr) return 0;
-  unsigned long pages = 0, resident = 0;
-  int n = std::fscanf(f, "%lu %lu", &pages, &resident);
-  std::fclose(f);
-  return n == 2 ? resident * 4096 : 0;
-}
-
 template <typename T>
 T Must(Result<T> r) {
   if (!r.ok()) {
@@ -144,7 +135,7 @@ void BM_ApplyPlainTransfers(benchmark::State& state) {
     f.Apply(batch);
   }
   state.SetItemsProcessed(int64_t(state.iterations() * kBatchTransfers));
-  state.counters["rss_MB"] = double(RssBytes()) / 1e6;
+  state.counters["rss_MB"] = double(ResidentBytes()) / 1e6;
 }
 // Args: transfers per command, tables (0 = RocksDB, 1 = MemoryTables for comparison).
 BENCHMARK(BM_ApplyPlainTransfers)
@@ -237,8 +228,8 @@ int LongRun(uint64_t total) {
       double interval = std::chrono::duration<double>(now - last).count();
       std::printf("%lu,%.1f,%.0f,%.1f,%.1f,%.1f\n", (unsigned long)done,
                   std::chrono::duration<double>(now - start).count(),
-                  double(done - last_done) / interval, double(RssBytes()) / 1e6,
-                  double(f.db->MemtableBytes()) / 1e6, double(LedgerBlockCacheBytes()) / 1e6);
+                  double(done - last_done) / interval, double(ResidentBytes()) / 1e6,
+                  double(f.db->MemtableBytes()) / 1e6, double(BlockCacheBlockBytes()) / 1e6);
       std::fflush(stdout);
       last = now;
       last_done = done;
@@ -269,10 +260,10 @@ int AccountMemory(uint64_t n) {
     }
   }
   auto db = Must(LedgerDb::Open(dir.path()));
-  size_t rss0 = RssBytes();
+  size_t rss0 = ResidentBytes();
   size_t heap0 = mallinfo2().uordblks;
   auto sm = Must(StateMachine::Open(db->tables()));
-  size_t rss1 = RssBytes();
+  size_t rss1 = ResidentBytes();
   size_t heap1 = mallinfo2().uordblks;
   size_t accounts = sm->account_count();
   sm.reset();

@@ -162,6 +162,7 @@ rocksdb::DBOptions MakeDbOptions(rocksdb::Env* env) {
   options.info_log = std::make_shared<SpdlogLogger>();
   options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   options.max_background_jobs = 2;
+  options.write_buffer_manager = ledger::MemtableBudget();  // Charged to the block cache.
   return options;
 }
 
@@ -176,6 +177,7 @@ rocksdb::ColumnFamilyOptions MakeFamilyOptions(std::string_view name) {
   }
   rocksdb::BlockBasedTableOptions table;
   table.checksum = rocksdb::ChecksumType::kXXH3;
+  table.block_cache = ledger::BlockCache();  // The process's one budget (rocksdb_ledger_tables.h).
   rocksdb::ColumnFamilyOptions options;
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   options.write_buffer_size = 16 << 20;
@@ -265,6 +267,15 @@ rocksdb::ColumnFamilyHandle* Database::Family(std::string_view name) const {
     if (kAllFamilies[i] == name) return handles_[i];
   }
   return nullptr;
+}
+
+Database::MemoryUse Database::Memory() const {
+  MemoryUse use;
+  db_->GetAggregatedIntProperty(rocksdb::DB::Properties::kSizeAllMemTables, &use.memtables);
+  db_->GetAggregatedIntProperty(rocksdb::DB::Properties::kEstimateTableReadersMem,
+                                &use.table_readers);
+  use.block_cache = ledger::BlockCacheBlockBytes();  // Every family reads through it.
+  return use;
 }
 
 }  // namespace synod::storage

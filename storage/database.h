@@ -58,6 +58,15 @@ class Database {
   // The handle of family `name`, or null if the format has no such family.
   rocksdb::ColumnFamilyHandle* Family(std::string_view name) const;
 
+  // What RocksDB holds in memory for this database, in bytes (RocksDB's own estimates; thread
+  // safe). memtables: active, immutable and pinned memtables of every family; table_readers:
+  // the index and filter blocks table readers keep outside the block cache; block_cache: the
+  // block caches the families use (the ledger's shared one counted once).
+  struct MemoryUse {
+    uint64_t memtables = 0, table_readers = 0, block_cache = 0;
+  };
+  MemoryUse Memory() const;
+
  private:
   Database() = default;
   static Result<std::unique_ptr<Database>> OpenReadWrite(const std::string& dir, rocksdb::Env* env,

@@ -95,6 +95,7 @@ class RocksLogStore final : public LogStore {
   const Status& failure() const { return failure_; }
 
   rocksdb::DB* db() const { return database_->db(); }
+  Database::MemoryUse Memory() const { return database_->Memory(); }
   // Handle of the column family `name` (format.h lists them), or null if there is none.
   rocksdb::ColumnFamilyHandle* ColumnFamily(std::string_view name) const {
     return database_->Family(name);

@@ -5,6 +5,7 @@
 
 #include "paxos/check.h"
 #include "storage/data_dir.h"
+#include "storage/ledger/rocksdb_ledger_tables.h"
 
 namespace synod::node {
 namespace {
@@ -179,6 +180,15 @@ void NodeMetrics::UpdateFromLoop(const LoopView& v) {
   }
 }
 
+void NodeMetrics::UpdateMemory(uint64_t memtables, uint64_t table_readers, uint64_t block_cache,
+                               uint64_t heap_in_use, uint64_t heap_free) {
+  heap_in_use_bytes_.store(heap_in_use, kRelaxed);
+  heap_free_bytes_.store(heap_free, kRelaxed);
+  memtable_bytes_.store(memtables, kRelaxed);
+  table_reader_bytes_.store(table_readers, kRelaxed);
+  block_cache_bytes_.store(block_cache, kRelaxed);
+}
+
 void NodeMetrics::RenderRequests(PrometheusText* t) const {
   t->Family("synod_requests_total", Type::kCounter,
             "Client requests answered by this node, by ledger command kind and result "
@@ -286,6 +296,19 @@ std::string NodeMetrics::Render() const {
   gauge("synod_rocksdb_disk_bytes",
         "Bytes of the RocksDB database's files (SSTs, WAL, MANIFEST) in the data dir.",
         static_cast<double>(DirBytes(data_dir_ + "/" + storage::kDbDirName)));
+  t.Family("synod_rocksdb_memory_bytes", Type::kGauge,
+           "What RocksDB holds in memory, by part (memtables, table readers outside the block "
+           "cache, block caches); updated about once a second.");
+  t.Sample("synod_rocksdb_memory_bytes", {{"part", "memtables"}}, Load(memtable_bytes_));
+  t.Sample("synod_rocksdb_memory_bytes", {{"part", "table_readers"}}, Load(table_reader_bytes_));
+  t.Sample("synod_rocksdb_memory_bytes", {{"part", "block_cache"}}, Load(block_cache_bytes_));
+  t.Family("synod_heap_bytes", Type::kGauge,
+           "The allocator's heap (glibc mallinfo2, all arenas): bytes in use, and bytes free but "
+           "kept for reuse; updated about once a second.");
+  t.Sample("synod_heap_bytes", {{"state", "in_use"}}, Load(heap_in_use_bytes_));
+  t.Sample("synod_heap_bytes", {{"state", "free"}}, Load(heap_free_bytes_));
+  gauge("process_resident_memory_bytes", "Resident memory size of the node process in bytes.",
+        static_cast<double>(ledger::ResidentBytes()));
   return t.text();
 }
 

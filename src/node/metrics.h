@@ -73,6 +73,10 @@ class NodeMetrics {
     uint64_t frames_in = 0, frames_invalid = 0, sends_dropped = 0;
   };
   void UpdateFromLoop(const LoopView& view);
+  // What RocksDB holds in memory (storage::Database::Memory), about once a second.
+  // And the heap's (glibc mallinfo2): bytes in use and bytes free but kept by the allocator.
+  void UpdateMemory(uint64_t memtables, uint64_t table_readers, uint64_t block_cache,
+                    uint64_t heap_in_use, uint64_t heap_free);
   // The members changed (Core, "Membership"): per-peer series for exactly these ids (but self).
   void SetPeers(const std::vector<NodeId>& members);
 
@@ -110,6 +114,8 @@ class NodeMetrics {
   std::atomic<uint64_t> next_slot_{0}, decided_slot_{0}, applied_slot_{0}, snapshot_slot_{0};
   std::atomic<uint64_t> ballot_round_{0}, ballot_node_{0}, leader_{0}, leading_{0};
   std::atomic<uint64_t> frames_in_{0}, frames_invalid_{0}, sends_dropped_{0};
+  std::atomic<uint64_t> memtable_bytes_{0}, table_reader_bytes_{0}, block_cache_bytes_{0};
+  std::atomic<uint64_t> heap_in_use_bytes_{0}, heap_free_bytes_{0};
   AtomicHistogram batch_commands_, batch_bytes_, fsync_ns_, apply_ns_, snapshot_ns_;
   NodeId last_leader_ = 0;  // Loop thread only.
 };

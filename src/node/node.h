@@ -98,6 +98,7 @@ class Node {
   Status PollServedFile();
   bool ServedFilePinned() const;
   void DropReceivedFiles(const std::string& keep);
+  void ReportSlowPass(std::chrono::steady_clock::time_point started);
   void Route(Envelope& envelope);
   static bool SafeBeforePersist(const Envelope& envelope);
   void SendBeforePersist(std::vector<Envelope>* messages);
@@ -170,11 +171,22 @@ class Node {
   uint64_t applied_bytes_since_snapshot_ = 0;  // Command bytes applied since the last one.
   uint64_t invalid_reported_ = 0;              // Invalid frames already logged.
   int64_t invalid_report_ms_ = 0;
+  int64_t memory_report_ms_ = 0;  // RocksDB's memory figures last given to metrics_.
+  // Where the current loop pass spent its time (ReportSlowPass).
+  struct PassTimes {
+    uint64_t persist_ns = 0, apply_ns = 0, snapshot_ns = 0;
+  };
+  PassTimes pass_;
+  uint64_t slow_passes_ = 0;  // Passes over kSlowPass since the last report.
+  int64_t slow_pass_report_ms_ = 0;
   // Snapshot files for peers, by slot: the newest kServedSnapshotsMax stay open for fetches
   // under way (only the newest keeps its name on disk). The log above the newest is kept
   // while it is encoded or fetched from (served_pinned_until_ms_).
   std::map<Slot, std::shared_ptr<SnapshotFile>> served_;
   int64_t served_pinned_until_ms_ = 0;
+  // A received snapshot file (fetched in full, or cut short by a failed fetch) may be in the
+  // snapshots dir: the next snapshot in place removes it instead of scanning the dir each time.
+  bool received_files_ = true;
   // Every node a configuration names, plus the --cluster ids until joined: the peers we keep
   // sockets to and accept messages from (net/screen.h). Ascending, includes self.
   std::vector<NodeId> members_ = options_.cluster.Ids();

@@ -1,11 +1,16 @@
 #include "storage/ledger/rocksdb_ledger_tables.h"
 
+#include <unistd.h>
+
+#include <cstdio>
+
 #include "ledger/ledger_limits.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/perf_level.h"
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
+#include "rocksdb/write_buffer_manager.h"
 #include "storage/ledger/ledger_column_families.h"
 
 namespace synod::ledger {
@@ -135,23 +140,39 @@ Status RocksDbLedgerTables::Clear() {
   return FromRocks(db_->Write(write_options_, &batch));
 }
 
-// Index and filter blocks are kept in one bounded block cache (128 MiB, shared by every ledger
-// family of the process) rather than on the heap of each table reader, so that memory does
-// not grow with the size of the transfer history.
-namespace {
-const std::shared_ptr<rocksdb::Cache>& LedgerBlockCache() {
-  static const std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(128 << 20);
+// One memory budget per process for RocksDB (see the header): the block cache and the
+// memtables charged to it.
+const std::shared_ptr<rocksdb::Cache>& BlockCache() {
+  static const std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(kBlockCacheBytes);
   return cache;
 }
-}  // namespace
 
-size_t LedgerBlockCacheBytes() { return LedgerBlockCache()->GetUsage(); }
+const std::shared_ptr<rocksdb::WriteBufferManager>& MemtableBudget() {
+  static const std::shared_ptr<rocksdb::WriteBufferManager> budget =
+      std::make_shared<rocksdb::WriteBufferManager>(kMemtableBudgetBytes, BlockCache());
+  return budget;
+}
+
+size_t BlockCacheBlockBytes() {
+  const size_t usage = BlockCache()->GetUsage();
+  const size_t reserved = MemtableBudget()->dummy_entries_in_cache_usage();
+  return usage > reserved ? usage - reserved : 0;
+}
+
+size_t ResidentBytes() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  if (f == nullptr) return 0;
+  unsigned long pages = 0, resident = 0;
+  const int n = std::fscanf(f, "%lu %lu", &pages, &resident);
+  std::fclose(f);
+  return n == 2 ? resident * static_cast<size_t>(sysconf(_SC_PAGESIZE)) : 0;
+}
 
 rocksdb::ColumnFamilyOptions LedgerColumnFamilyOptions() {
   rocksdb::ColumnFamilyOptions options;
   rocksdb::BlockBasedTableOptions table;
   table.checksum = rocksdb::ChecksumType::kXXH3;  // Like every family of a node's database.
-  table.block_cache = LedgerBlockCache();
+  table.block_cache = BlockCache();
   table.cache_index_and_filter_blocks = true;
   table.pin_l0_filter_and_index_blocks_in_cache = true;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));

@@ -15,8 +15,10 @@
 #include <vector>
 
 #include "ledger/tables.h"
+#include "rocksdb/cache.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
+#include "rocksdb/write_buffer_manager.h"
 
 namespace synod::ledger {
 
@@ -68,7 +70,22 @@ class LedgerDb {
 // Column-family options suited to the ledger tables (bloom filters for point lookups of
 // transfer ids that usually do not exist). The storage layer may use them for these families.
 rocksdb::ColumnFamilyOptions LedgerColumnFamilyOptions();
-// Bytes held by the block cache that LedgerColumnFamilyOptions() families share (capped).
-size_t LedgerBlockCacheBytes();
+// RocksDB's memory budget, one per process (a node process opens one database). Every column
+// family a node opens, the ledger's and the log's, reads through one LRU block cache of
+// kBlockCacheBytes, and the memtables of all of them are held to kMemtableBudgetBytes by one
+// WriteBufferManager that also charges them to that cache. Once the cache is full (index and
+// filter partitions and data blocks fill it within a few minutes of transfer load), blocks
+// and memtables together stay at its capacity: a memtable growing evicts blocks, a flushed
+// one gives the room back. Before, the memtables (16 MiB per family, up to two each) swung by
+// about 50 MB beside a cache that kept growing, and the node's resident size with them.
+inline constexpr size_t kBlockCacheBytes = size_t{128} << 20;
+inline constexpr size_t kMemtableBudgetBytes = size_t{64} << 20;
+const std::shared_ptr<rocksdb::Cache>& BlockCache();
+const std::shared_ptr<rocksdb::WriteBufferManager>& MemtableBudget();
+// Bytes of blocks in BlockCache(), without the memtables' reservations.
+size_t BlockCacheBlockBytes();
+// The resident size of this process (/proc/self/statm), for memory reports beside the
+// caches' own figures; 0 if it cannot be read.
+size_t ResidentBytes();
 
 }  // namespace synod::ledger

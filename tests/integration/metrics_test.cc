@@ -88,6 +88,11 @@ TEST(Metrics, CountersMoveUnderLoadAndSurvivorsCountTheLeaderChange) {
     EXPECT_GT(s[2].Value("synod_batch_commands_count"), 0);
     EXPECT_GT(s[2].Value("synod_apply_seconds_count"), 0);
     EXPECT_GT(s[2].Value("synod_rocksdb_disk_bytes"), 0);
+    // Memory: the memtables hold the puts not yet flushed; every part is reported.
+    EXPECT_GT(s[2].Value("synod_rocksdb_memory_bytes", {{"part", "memtables"}}), 0);
+    EXPECT_GE(s[2].Value("synod_rocksdb_memory_bytes", {{"part", "table_readers"}}), 0);
+    EXPECT_GE(s[2].Value("synod_rocksdb_memory_bytes", {{"part", "block_cache"}}), 0);
+    EXPECT_GT(s[2].Value("process_resident_memory_bytes"), 1 << 20);
   }
   const PromText& at_leader = scrapes[leader][2];
   EXPECT_GT(at_leader.Value("synod_requests_total", {{"kind", "KvPut"}, {"result", "ok"}}), 0);
