@@ -68,8 +68,9 @@ class Transport {
   // from now on, keys removed are refused. No-op in plaintext. On error the old keys stay.
   Status ReloadTrust();
 
-  // Waits at most `timeout_ms` for the first frame, then takes every frame already queued, up
-  // to `max_frames`, and stops once `out` holds `max_frames` envelopes (a frame may carry
+  // Waits at most `timeout_ms` for the first frame (less when the ZAP handler and handshake
+  // monitors are due, see transport.cc), then takes every frame already queued, up to
+  // `max_frames`, and stops once `out` holds `max_frames` envelopes (a frame may carry
   // several). Invalid frames are dropped and
   // counted. Sends the queued client replies first (FlushClients).
   void Poll(int timeout_ms, size_t max_frames, std::vector<Inbound>* out);
@@ -96,7 +97,6 @@ class Transport {
   Transport(NodeId self, Security security)
       : self_(self), security_(std::move(security)), router_(context_, zmq::socket_type::router) {}
   Status Open(const ClusterSpec& spec);
-  void RebuildPollItems();
   // Decodes a frame and checks each envelope's sender and recipient; appends them all to
   // `out`, or none (and counts the frame as rejected).
   bool Accept(const std::string& routing_id, const zmq::message_t& body, std::vector<Inbound>* out);
@@ -120,8 +120,8 @@ class Transport {
   };
   std::map<NodeId, Peer> peers_;
   std::unique_ptr<HandshakeMonitor> router_monitor_;
-  uint64_t monitors_started_ = 0;            // Names each monitor's inproc endpoint uniquely.
-  std::vector<zmq::pollitem_t> poll_items_;  // The ROUTER first, then the gate's sockets.
+  uint64_t monitors_started_ = 0;  // Names each monitor's inproc endpoint uniquely.
+  int64_t gate_due_ms_ = 0;        // Steady-clock ms when Poll next serves the gate (see Poll).
   TransportStats stats_;
   std::string last_invalid_;
   // Client replies not sent yet, by routing id. Bounded by what one loop pass answers (the

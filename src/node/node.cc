@@ -192,7 +192,7 @@ Status Node::Run(const std::atomic<bool>& stop) {
     for (auto& in : inbound) {
       if (in.envelope.from != kClientEndpoint) metrics_->ObservePeer(in.envelope);
       if (Intercept(in, &ready)) continue;
-      if (const auto* inv = std::get_if<InvokeMsg>(&in.envelope.body)) {
+      if (auto* inv = std::get_if<InvokeMsg>(&in.envelope.body)) {
         if (TakeRead(*inv, in.routing_id)) {
           took_read = true;
           continue;
@@ -696,8 +696,9 @@ void Node::PlantedEarlyAck(const Command& command, const std::string& routing_id
   waiting_.erase({command.client_id, command.request_id});
 }
 
-// A read-only command at the active leader is held for the read path (node.h, "Reads").
-bool Node::TakeRead(const InvokeMsg& invoke, const std::string& routing_id) {
+// A read-only command at the active leader is held for the read path (node.h, "Reads"); a
+// held one is moved out of `invoke` and `routing_id`, which the caller then drops.
+bool Node::TakeRead(InvokeMsg& invoke, std::string& routing_id) {
   if (core_->role() != Core::Role::kLeader || core_->rejoining() ||
       reads_.size() >= limits::kPendingRequestsMax) {
     return false;
@@ -705,7 +706,8 @@ bool Node::TakeRead(const InvokeMsg& invoke, const std::string& routing_id) {
   const size_t kind = NodeMetrics::KindOf(invoke.command.payload);
   if (!ledger::StateMachine::IsReadOnly(static_cast<ledger::fb::CommandBody>(kind))) return false;
   const Leader& leader = core_->leader();
-  reads_.push_back({routing_id, invoke.command, kind, leader.ballot(), leader.next_slot()});
+  reads_.push_back({std::move(routing_id), std::move(invoke.command), kind, leader.ballot(),
+                    leader.next_slot()});
   return true;
 }
 

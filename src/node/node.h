@@ -103,7 +103,7 @@ class Node {
   static bool SafeBeforePersist(const Envelope& envelope);
   void SendBeforePersist(std::vector<Envelope>* messages);
   void Remember(const Command& command, const std::string& routing_id);
-  bool TakeRead(const InvokeMsg& invoke, const std::string& routing_id);
+  bool TakeRead(InvokeMsg& invoke, std::string& routing_id);
   Status ServeReads();
   void PlantedEarlyAck(const Command& command, const std::string& routing_id);
   StatusReportMsg Report(bool check);
