@@ -61,7 +61,8 @@ class Database {
   // What RocksDB holds in memory for this database, in bytes (RocksDB's own estimates; thread
   // safe). memtables: active, immutable and pinned memtables of every family; table_readers:
   // the index and filter blocks table readers keep outside the block cache; block_cache: the
-  // block caches the families use (the ledger's shared one counted once).
+  // blocks in the process's one block cache that every family shares, without the memtables'
+  // reservations (storage/ledger/rocksdb_ledger_tables.h, "memory budget").
   struct MemoryUse {
     uint64_t memtables = 0, table_readers = 0, block_cache = 0;
   };
