@@ -1,8 +1,10 @@
 // `synod member add ID=HOST:PORT` and `synod member remove ID`: membership changes through the
 // replicated log (src/paxos/membership.h). The change is a client command; the cluster answers
 // with a JSON object ({"ok", "op", "id", "effective_slot"} or {"ok": false, "error"}), printed
-// as is with --json. Exit 0 when the cluster made the change, 1 when it refused or did not
-// answer, 2 for a bad argument (nothing sent).
+// as is with --json. Adding a node that is already a member at the same address answers ok
+// with "already": true (a retry after a lost answer), as `kubectl apply` would. Exit 0 when the
+// cluster made the change, 1 when it refused or did not answer, 2 for a bad argument (nothing
+// sent).
 //
 // Removing the leader first hands its leadership to another voter (tools/leadership.h) and
 // waits until that one leads, so the cluster never waits a leader timeout for a leader that
@@ -75,6 +77,10 @@ NodeId SuccessorOf(client::Client& c, NodeId leader) {
 std::string Human(const MembershipChange& c, const json& answer) {
   const std::string node = "node " + std::to_string(c.id);
   const std::string from = std::to_string(answer.value("effective_slot", uint64_t{0}));
+  if (c.op == MembershipChange::Op::kAdd && answer.value("already", false)) {
+    return node + " is already a member at " + c.address + " (from slot " + from +
+           "); nothing changed";
+  }
   if (c.op == MembershipChange::Op::kAdd) {
     return node + " added at " + c.address + " as a learner, from slot " + from +
            "; it becomes a voter once it has caught up";

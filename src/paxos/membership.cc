@@ -12,9 +12,10 @@ namespace {
 constexpr size_t kHeaderBytes = 4 + 1 + 4;  // Magic, op, id (little endian).
 constexpr size_t kAddressBytesMax = 255;
 
-std::string Answer(const MembershipChange& c, Slot from) {
+std::string Answer(const MembershipChange& c, Slot from, bool already = false) {
   return std::string("{\"ok\":true,\"op\":\"") + OpName(c.op) +
-         "\",\"id\":" + std::to_string(c.id) + ",\"effective_slot\":" + std::to_string(from) + "}";
+         "\",\"id\":" + std::to_string(c.id) + ",\"effective_slot\":" + std::to_string(from) +
+         (already ? ",\"already\":true}" : "}");
 }
 
 std::string Refusal(const MembershipChange& c, const std::string& why) {
@@ -99,7 +100,17 @@ std::string ApplyMembershipChange(std::vector<ClusterConfig>* configs, Slot slot
                          [&](const ConfigMember& m) { return m.id == c.id; });
   switch (c.op) {
     case MembershipChange::Op::kAdd:
-      if (it != next.members.end()) return Refusal(c, "already a member");
+      if (it != next.members.end()) {
+        // A retried add (the client lost the answer, e.g. to a leader killed after the
+        // decision) finds the node there at the same address: the same outcome, so the same
+        // answer, with "already" and the slot of the oldest configuration kept that holds it.
+        // Another address is a different request: refused.
+        if (it->address != c.address) return Refusal(c, "already a member");
+        auto first = std::find_if(configs->begin(), configs->end(),
+                                  [&](const ClusterConfig& k) { return k.Has(c.id); });
+        SYNOD_CHECK(first != configs->end());
+        return Answer(c, first->from, /*already=*/true);
+      }
       if (next.members.size() >= limits::kNodesMax) {
         return Refusal(c,
                        "a cluster has at most " + std::to_string(limits::kNodesMax) + " members");

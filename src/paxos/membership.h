@@ -53,6 +53,8 @@ const ClusterConfig& ConfigAt(const std::vector<ClusterConfig>& configs, Slot sl
 // returns the answer for the client (JSON). Deterministic: the same history, slot and payload
 // give the same history and answer on every node. A change that is invalid against the latest
 // configuration changes nothing and says why. Several changes in one slot apply in order.
+// Adding a node that is already a member at the same address answers ok with "already": true
+// and changes nothing, so a client may retry an add whose answer it lost.
 // Requires !MembershipApplied(*configs, slot + 1).
 std::string ApplyMembershipChange(std::vector<ClusterConfig>* configs, Slot slot,
                                   std::string_view payload);

@@ -109,6 +109,20 @@ TEST(MembershipHistory, InvalidChangesAreRefusedAndChangeNothing) {
             std::string::npos);
 }
 
+// A retried add whose first attempt was decided (its answer lost) gets the same outcome.
+TEST(MembershipHistory, AddingAMemberAgainAtTheSameAddressAnswersOkAndChangesNothing) {
+  std::vector<ClusterConfig> h{Three()};
+  ApplyMembershipChange(&h, 10, Change(Op::kAdd, 4, "h:4"));
+  const std::vector<ClusterConfig> before = h;
+  const std::string again = ApplyMembershipChange(&h, 12, Change(Op::kAdd, 4, "h:4"));
+  EXPECT_NE(again.find("\"ok\":true"), std::string::npos) << again;
+  EXPECT_NE(again.find("\"already\":true"), std::string::npos) << again;
+  EXPECT_NE(again.find("\"effective_slot\":" + std::to_string(10 + kConfigDelaySlots)),
+            std::string::npos)
+      << again;
+  EXPECT_EQ(h, before);
+}
+
 TEST(MembershipHistory, TwoChangesInOneSlotMakeOneConfiguration) {
   std::vector<ClusterConfig> h{Three()};
   ApplyMembershipChange(&h, 7, Change(Op::kAdd, 4, "h:4"));
