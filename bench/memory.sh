@@ -20,7 +20,7 @@
 #      ACCOUNTS (10000), SAMPLE_S (10), PORT (base port; default a free one below 32000),
 #      TMPDIR_PARENT (/tmp).
 # The cluster is stopped with `synod local down` (it signals only its own pids) and the temp
-# dir removed on exit, error or Ctrl-C.
+# dir removed on exit, error or Ctrl-C; kept (and named on stderr) when the load failed.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -34,12 +34,12 @@ stamp="$(date -u +%Y%m%d-%H%M%S)"
 out="$here/results/memory-$stamp.txt" csv="$here/results/memory-$stamp.csv"
 work="$(mktemp -d "${TMPDIR_PARENT:-/tmp}/synod-memory.XXXXXX")"
 export SYNOD_HOME="$work/home"  # `local up` writes its cluster file and key link here.
-load_pid=""
+load_pid="" keep=0
 cleanup() {
   set +e
   [[ -n "$load_pid" ]] && kill -KILL "$load_pid" 2>/dev/null && wait "$load_pid" 2>/dev/null
   "$synod" local down --data "$work/local" >/dev/null 2>&1
-  rm -rf "$work"
+  if [[ "$keep" == 1 ]]; then echo "memory: the load failed; data dirs and logs kept in $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 trap 'echo "memory: interrupted" >&2; exit 130' INT TERM
@@ -87,7 +87,12 @@ while kill -0 "$load_pid" 2>/dev/null; do
 done
 rc=0; wait "$load_pid" || rc=$?; load_pid=""
 say "# load exit $rc: $(grep '^{' "$work/load.json" | tail -1)"
-[[ $rc == 0 ]] || tail -5 "$work/load.err" | tee -a "$out" >&2
+if [[ $rc != 0 ]]; then
+  keep=1
+  tail -5 "$work/load.err" | tee -a "$out" >&2
+  # Lagging or broken? The same check once more, with the load gone, after a minute's wait.
+  say "# check again: $("$synod" check --json --timeout-ms 60000 2>&1 | tail -1)"
+fi
 say "# per node over the last half of the run (t >= $((minutes * 30)) s):"
 verdict=0
 for i in 1 2 3; do

@@ -82,7 +82,9 @@ int RunLoadCommand(LoadFlags& f) {
   for (const auto& [code, n] : r.failed) failed[code] = n;
   nlohmann::json check;
   ClientFlags cf = f.client;
-  cf.timeout_ms = 10000;
+  // A follower may be seconds behind after a long bulk run (compaction debt): wait up to 60 s
+  // for the nodes to reach one applied slot before the hashes are compared.
+  cf.timeout_ms = 60000;
   const int check_rc = o.kind == "transfer" ? CheckCluster(cf, &check) : kExitOk;
   nlohmann::json j = {{"kind", o.kind},
                       {"transfers", r.operations},
@@ -98,6 +100,13 @@ int RunLoadCommand(LoadFlags& f) {
                       {"clients", o.clients},
                       {"batch", o.kind == "transfer" ? o.batch : 1}};
   if (o.kind == "transfer") j["invariants_ok"] = check_rc == kExitOk;
+  if (check_rc != kExitOk && !check.is_null()) {
+    // Why the check failed: the hash agreement, the applied slot and the violations.
+    j["check"] = check;
+    for (const auto& why : check["violations"]) {
+      std::fprintf(stderr, "load: check: %s\n", why.get<std::string>().c_str());
+    }
+  }
   std::printf("%s\n", j.dump().c_str());
   return check_rc == kExitOk && r.errors == 0 ? kExitOk : kExitFailure;
 }

@@ -148,9 +148,26 @@ int CheckCluster(const ClientFlags& f, nlohmann::json* out) {
   const auto& [slot, nodes] = *by_slot.rbegin();
   bool agree = true;
   for (const NodeView* v : nodes) agree &= v->report.state_hash == nodes.front()->report.state_hash;
+  if (!agree) {
+    std::string hashes;
+    for (const NodeView* v : nodes) {
+      hashes += (hashes.empty() ? "" : ", ") + std::string("node ") +
+                std::to_string(v->address.id) + " " + v->report.state_hash;
+    }
+    violations.push_back("state hashes differ at applied slot " + std::to_string(slot) + ": " +
+                         hashes);
+  }
   bool invariants = true;
   for (const NodeView& v : views) invariants &= !v.up || v.report.invariants_ok;
-  if (!Converged(views)) violations.push_back("nodes did not reach a common applied slot");
+  if (!Converged(views)) {
+    std::string where;
+    for (const NodeView& v : views) {
+      where += (where.empty() ? "" : ", ") + std::string("node ") + std::to_string(v.address.id) +
+               (v.up ? " at " + std::to_string(v.report.applied_slot) : " unreachable");
+    }
+    violations.push_back("nodes did not reach a common applied slot within " +
+                         std::to_string(f.timeout_ms) + " ms: " + where);
+  }
   const bool ok = agree && invariants && Converged(views);
   json ledgers = json::parse(nodes.front()->report.ledgers_json, nullptr, false);
   if (ledgers.is_discarded()) ledgers = json::array();
