@@ -58,7 +58,7 @@ Status BackupSource::Poll() {
   auto stream = app_->BeginSnapshot();
   if (!stream.ok()) return stream.status();
   std::shared_ptr<ledger::SnapshotStream> s = std::move(stream.value());
-  making_ = Making{app_->applied_slot(),
+  making_ = Making{s->applied_slot(),
                    std::async(std::launch::async, [s] { return LedgerApp::Drain(s.get()); }),
                    std::chrono::steady_clock::now()};
   return Status::Ok();

@@ -1,5 +1,7 @@
 #include "node/ledger_app.h"
 
+#include <thread>
+
 #include "ledger/snapshot.h"
 #include "node/snapshot_files.h"
 #include "paxos/wire_bytes.h"
@@ -19,23 +21,45 @@ ledger::RocksDbLedgerTables::Handles LedgerHandles(storage::RocksLogStore* store
 LedgerApp::LedgerApp(storage::RocksLogStore* store)
     : tables_(std::make_unique<ledger::RocksDbLedgerTables>(store->db(), LedgerHandles(store))) {}
 
+std::unique_lock<std::mutex> LedgerApp::LockForLoop() {
+  loop_waiting_.fetch_add(1, std::memory_order_acq_rel);
+  std::unique_lock<std::mutex> lock(mu_);
+  loop_waiting_.fetch_sub(1, std::memory_order_acq_rel);
+  return lock;
+}
+
+void LedgerApp::Publish() {
+  applied_.store(sm_ ? sm_->applied_slot() : 0, std::memory_order_release);
+}
+
 Status LedgerApp::Open() {
+  auto lock = LockForLoop();
   auto sm = ledger::StateMachine::Open(tables_.get());
   if (!sm.ok()) return sm.status();
   sm_ = std::move(sm.value());
+  Publish();
   return Status::Ok();
 }
 
 Result<std::vector<std::string>> LedgerApp::Apply(Slot slot, const Batch& batch) {
+  // The loop is waiting for the state (a read, a status, a snapshot): let it go first. It
+  // holds the lock briefly, so a short yield loop is enough.
+  while (loop_waiting_.load(std::memory_order_acquire) > 0) std::this_thread::yield();
+  std::lock_guard<std::mutex> lock(mu_);
   SYNOD_CHECK(sm_ != nullptr);
-  return sm_->Apply(slot, batch);
+  auto results = sm_->Apply(slot, batch);
+  Publish();
+  return results;
 }
 
 std::optional<std::string> LedgerApp::Query(std::string_view payload) {
+  auto lock = LockForLoop();
   return sm_ ? sm_->Query(payload) : std::nullopt;
 }
 
 Result<std::unique_ptr<ledger::SnapshotStream>> LedgerApp::BeginSnapshot() {
+  auto lock = LockForLoop();
+  SYNOD_CHECK(sm_ != nullptr);
   return sm_->NewSnapshot();
 }
 
@@ -69,16 +93,24 @@ Result<std::unique_ptr<ledger::StateMachine>> InstallBlob(ledger::LedgerTables* 
 }
 
 Status LedgerApp::Install(Slot slot, const ChunkSource& chunks) {
+  auto lock = LockForLoop();
   sm_.reset();
+  Publish();
   auto sm = InstallChunks(tables_.get(), slot, chunks);
   if (!sm.ok()) return sm.status();
   sm_ = std::move(sm.value());
+  Publish();
   return Status::Ok();
 }
 
-std::string LedgerApp::StateHash() { return sm_ ? sm_->StateHash().ToHex() : ""; }
+std::string LedgerApp::StateHash() {
+  auto lock = LockForLoop();
+  return sm_ ? sm_->StateHash().ToHex() : "";
+}
 
-ledger::InvariantReport LedgerApp::CheckInvariants() const {
+ledger::InvariantReport LedgerApp::CheckInvariants() {
+  auto lock = LockForLoop();
+  SYNOD_CHECK(sm_ != nullptr);
   return ledger::CheckLedgerInvariants(*sm_);
 }
 

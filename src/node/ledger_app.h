@@ -7,11 +7,17 @@
 // refuses or that lag the persisted snapshot, and the node then installs the persisted
 // snapshot again (Node::Recover).
 //
-// Owned by the node's loop thread; not thread-safe.
+// Thread-safe: one mutex guards the state machine. The node's apply thread (node/applier.h)
+// holds it for one slot at a time; the loop thread takes it for reads, status, snapshots and
+// installs, and has precedence: Apply waits while the loop waits (a slot of 8,190 transfers
+// takes tens of milliseconds), so a loop that needs the state waits for one slot at most.
+// applied_slot() takes no lock.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,8 +53,9 @@ class LedgerApp {
   explicit LedgerApp(storage::RocksLogStore* store);
   Status Open();
 
-  bool open() const { return sm_ != nullptr; }
-  Slot applied_slot() const { return sm_ ? sm_->applied_slot() : 0; }
+  // The slot of the state in the tables; a slot is counted once its write returned.
+  Slot applied_slot() const { return applied_.load(std::memory_order_acquire); }
+  // Applies `batch` as slot `slot` (> applied_slot()); on any thread.
   Result<std::vector<std::string>> Apply(Slot slot, const Batch& batch);
   // A read-only command on the applied state (ledger::StateMachine::Query).
   std::optional<std::string> Query(std::string_view payload);
@@ -58,11 +65,18 @@ class LedgerApp {
   static Result<std::string> Drain(ledger::SnapshotStream* stream);
   Status Install(Slot slot, const ChunkSource& chunks);
   std::string StateHash();
-  ledger::InvariantReport CheckInvariants() const;
+  ledger::InvariantReport CheckInvariants();
 
  private:
+  // The lock for everything but Apply: Apply yields to it (see the class comment).
+  std::unique_lock<std::mutex> LockForLoop();
+  void Publish();  // applied_ from sm_; under mu_.
+
   std::unique_ptr<ledger::RocksDbLedgerTables> tables_;
-  std::unique_ptr<ledger::StateMachine> sm_;
+  std::mutex mu_;
+  std::unique_ptr<ledger::StateMachine> sm_;  // Guarded by mu_.
+  std::atomic<Slot> applied_{0};
+  std::atomic<int> loop_waiting_{0};
 };
 
 }  // namespace synod::node

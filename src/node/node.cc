@@ -33,8 +33,6 @@ constexpr auto kSlowPass = std::chrono::milliseconds(200);
 constexpr uint64_t kSnapshotEveryBytes = 8 << 20;
 // The log above a snapshot file is kept until no peer fetched from it for this long.
 constexpr int64_t kServedPinMs = 30'000;
-// Apply work per loop pass (ApplySome): well under the heartbeat interval (20 ticks of 5 ms).
-constexpr auto kApplyBudget = std::chrono::milliseconds(20);
 // Payload bytes the leader packs into one slot: one client request of 8,190 transfers at most.
 // A slot is applied in one piece (its results and the applied slot are one RocksDB batch), so
 // its size bounds how long a loop pass can be kept from the network. With slots of up to
@@ -112,6 +110,7 @@ Status Node::Recover() {
   RecoveredState& r = recovered.value();
   if (Status s = CheckClusterId(so.cluster_id, r.joined); !s.ok()) return s;
   app_ = std::make_unique<LedgerApp>(store_.get());
+  applier_ = std::make_unique<Applier>(app_.get());
   backup_ = std::make_unique<BackupSource>(options_.id, app_.get(), metrics_.get());
   Status opened = app_->Open();
   const Snapshot& snap = r.snapshot;
@@ -183,8 +182,9 @@ Status Node::Run(const std::atomic<bool>& stop) {
     // every tick (a fifth of a core per idle node at the 5 ms default).
     auto wait = std::chrono::ceil<std::chrono::milliseconds>(next_tick - Clock::now());
     inbound.clear();
-    // Decisions still to apply: look at the network and go on at once.
-    transport_->Poll(to_apply_.empty() ? std::max<int>(0, wait.count()) : 0, 4096, &inbound);
+    // While the apply thread works, come back within a millisecond to answer its slots.
+    const int wait_ms = std::max<int>(0, wait.count());
+    transport_->Poll(applier_->idle() ? wait_ms : std::min(wait_ms, 1), 4096, &inbound);
     const auto pass_started = Clock::now();
     pass_ = {};
     Ready ready;
@@ -235,14 +235,21 @@ Status Node::Flush(Ready& ready) {
     }
   }
   for (Envelope& e : ready.messages) Route(e);
+  // Queued slots below a snapshot being installed are in it; the one being applied, if any,
+  // is too (the core installs only above what it handed out), and Install waits for it.
+  if (ready.install) applier_->DropThrough(ready.install->slot);
   if (ready.install && ready.install->slot > app_->applied_slot()) {
     if (Status s = InstallSnapshot(*ready.install); !s.ok()) return s;
     spdlog::info("node {} installed a snapshot at slot {}", options_.id, ready.install->slot);
   }
-  for (Decision& d : ready.decisions) to_apply_.push_back(std::move(d));
   const auto apply_started = Clock::now();
-  if (Status s = ApplySome(); !s.ok()) return s;
+  std::vector<Applier::Applied> applied;
+  for (Decision& d : ready.decisions) {
+    if (Status s = applier_->Submit(std::move(d), &applied); !s.ok()) return s;
+  }
   pass_.apply_ns += ElapsedNs(apply_started);
+  if (Status s = applier_->Collect(&applied); !s.ok()) return s;
+  for (const Applier::Applied& a : applied) Answer(a);
   AnswerMembership(ready);
   LogRoleChange();
   LogMembership();
@@ -254,59 +261,22 @@ Status Node::Flush(Ready& ready) {
   return s;
 }
 
-// Applies queued decisions in slot order for at most kApplyBudget per loop pass (and at least
-// one slot). A pass that applied a whole window of slots would hold back heartbeats, acceptor
-// answers and every reply for seconds: under bulk load the followers then elected a new leader
-// again and again. One slot is at most kSlotBytes from this node's leaders, but one decided by
-// an older version's leader may hold 8 MiB of commands (65,000 transfers).
-Status Node::ApplySome() {
-  const auto started = Clock::now();
-  while (!to_apply_.empty()) {
-    if (Status s = Apply(to_apply_.front()); !s.ok()) return s;
-    to_apply_.pop_front();
-    if (Clock::now() - started >= kApplyBudget) break;
-  }
-  return Status::Ok();
-}
-
-// Applies a decided batch to the ledger. Membership commands (paxos/membership.h) are the
-// core's: they are left out of what the ledger sees (AnswerMembership answers them), and the
-// ledger's results are mapped back to the batch's commands.
-Status Node::Apply(const Decision& d) {
-  if (d.slot <= app_->applied_slot()) return Status::Ok();  // Applied before a restart.
-  const auto started = Clock::now();
-  const Batch* batch = d.batch.get();
-  std::vector<size_t> index;  // Position in *d.batch of each command the ledger applies.
-  Batch ledger_batch;
-  for (size_t i = 0; i < d.batch->commands.size(); ++i) {
-    if (!IsMembershipPayload(d.batch->commands[i].payload)) index.push_back(i);
-  }
-  if (index.size() != d.batch->commands.size()) {
-    ledger_batch.timestamp_ns = d.batch->timestamp_ns;
-    for (size_t i : index) ledger_batch.commands.push_back(d.batch->commands[i]);
-    batch = &ledger_batch;
-  }
-  auto results = app_->Apply(d.slot, *batch);
-  if (!results.ok()) {
-    spdlog::error("node {}: applying slot {} failed: {}", options_.id, d.slot,
-                  results.status().ToString());
-    return results.status();
-  }
-  SYNOD_CHECK(results.value().size() == index.size());
-  metrics_->ObserveApplied(*d.batch, ElapsedNs(started));
-  for (const Command& c : d.batch->commands) applied_bytes_since_snapshot_ += c.payload.size();
+// Answers the clients waiting here for the commands of an applied slot.
+void Node::Answer(const Applier::Applied& a) {
+  if (a.skipped) return;  // Applied before a restart or inside an installed snapshot.
+  const Batch& batch = *a.decision.batch;
+  metrics_->ObserveApplied(batch, a.apply_ns);
+  for (const Command& c : batch.commands) applied_bytes_since_snapshot_ += c.payload.size();
   const NodeId leader = core_->replica().leader();
-  for (size_t j = 0; j < index.size(); ++j) {
-    const size_t i = index[j];
-    const Command& c = d.batch->commands[i];
+  for (size_t j = 0; j < a.index.size(); ++j) {
+    const Command& c = batch.commands[a.index[j]];
     auto it = waiting_.find({c.client_id, c.request_id});
     if (it == waiting_.end()) continue;
-    InvokedMsg reply{c.client_id, c.request_id, true, results.value()[j], leader};
+    InvokedMsg reply{c.client_id, c.request_id, true, a.results[j], leader};
     metrics_->ObserveReply(it->second.kind, reply);
     transport_->Send({options_.id, kClientEndpoint, std::move(reply)}, it->second.routing_id);
     waiting_.erase(it);
   }
-  return Status::Ok();
 }
 
 // The core's answers to membership commands: the waiting client gets the JSON as its result

@@ -3,10 +3,11 @@
 // One thread runs the loop: receive (Transport::Poll, at most one tick long) -> Core::Step for
 // every frame and Core::Tick for every tick that passed -> persist Ready::to_persist in ONE
 // synced WriteBatch (RocksLogStore) -> send Ready::messages -> install a received snapshot ->
-// apply Ready::decisions to the ledger -> answer the clients whose requests were applied here
-// -> every `snapshot_every_slots` applied slots (and at least a snapshot's size of applied
-// commands), snapshot the ledger and let the core compact.
-// Real time becomes ticks here (tick_ms); cluster time for batches is the wall clock.
+// hand Ready::decisions to the Applier (node/applier.h: large slots are applied on a thread of
+// its own, small ones at once when it is idle) -> answer the clients whose requests were
+// applied here -> every `snapshot_every_slots` applied slots (and at least a snapshot's size of
+// applied commands), snapshot the ledger and let the core compact. Real time becomes ticks here
+// (tick_ms); cluster time for batches is the wall clock.
 //
 // A failed write latches the store: Run() returns the error and the node stops, so it never
 // acknowledges what it did not persist (ARCHITECTURE.md, durability contract).
@@ -41,6 +42,7 @@
 #include "net/cluster_spec.h"
 #include "net/security.h"
 #include "net/transport.h"
+#include "node/applier.h"
 #include "node/backup_source.h"
 #include "node/ledger_app.h"
 #include "node/metrics.h"
@@ -90,8 +92,7 @@ class Node {
   Status Recover();
   Status CheckClusterId(uint64_t expected, bool joined) const;
   Status Flush(Ready& ready);
-  Status Apply(const Decision& decision);
-  Status ApplySome();
+  void Answer(const Applier::Applied& applied);
   Status MaybeSnapshot();
   Status InstallSnapshot(const Snapshot& snapshot);
   void StartServedFile();
@@ -131,6 +132,7 @@ class Node {
   std::shared_ptr<NodeMetrics> metrics_;
   std::unique_ptr<storage::RocksLogStore> store_;
   std::unique_ptr<LedgerApp> app_;
+  std::unique_ptr<Applier> applier_;      // After app_: its thread stops before app_ goes.
   std::unique_ptr<BackupSource> backup_;  // Serves `synod backup` (backup_source.h).
   std::unique_ptr<Core> core_;
   std::unique_ptr<net::Transport> transport_;
@@ -150,8 +152,6 @@ class Node {
     Slot after = 0;   // The leader's next_slot() then.
   };
   std::deque<PendingRead> reads_;  // At most limits::kPendingRequestsMax.
-  // Decisions handed out by the core and not applied yet, in slot order (ApplySome).
-  std::deque<Decision> to_apply_;
   struct Fetch {
     NodeId from = 0;
     WelcomeMsg welcome;  // Header and decisions; the data goes to `file` as it arrives.
