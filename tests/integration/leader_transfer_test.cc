@@ -1,5 +1,6 @@
 // `synod leader transfer --to ID` on a real cluster: the target leads afterwards, and a client
-// writing all along sees writes pause for less than one leader timeout (100 ticks of 5 ms).
+// writing all along sees writes pause for less than half a leader timeout (the node's 200
+// ticks of 5 ms): a planned hand-over does not wait for the old leader to time out.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -14,7 +15,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr double kLeaderTimeoutMs = 100 * 5;  // leader_timeout_ticks * --tick-ms.
+constexpr double kLeaderTimeoutMs = 200 * 5;  // The node's leader_timeout_ticks * --tick-ms.
 
 // Writes one key after another until stopped, recording when each write was acknowledged.
 class Writer {
@@ -84,7 +85,7 @@ TEST(LeaderTransfer, TargetLeadsAndWritesPauseLessThanALeaderTimeout) {
     std::printf("transfer to node %u: cli %.0f ms (it says %.1f ms), longest write pause %.0f ms\n",
                 to, r.seconds * 1000, j["ms"].get<double>(), gap);
     RecordProperty("pause_ms_to_" + std::to_string(to), static_cast<int>(gap));
-    EXPECT_LT(gap, kLeaderTimeoutMs) << "writes paused longer than a leader timeout";
+    EXPECT_LT(gap, kLeaderTimeoutMs / 2) << "writes paused longer than half a leader timeout";
     auto s = cluster.Status(to);
     ASSERT_TRUE(s.has_value());
     EXPECT_EQ(s->role, "leader");

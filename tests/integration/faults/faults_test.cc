@@ -58,7 +58,7 @@ void KillLeaderTwice(TestCluster& cluster, Schedule& schedule, RunStats* stats) 
     if (leader == 0) continue;
     cluster.Kill(leader, SIGKILL);
     ++stats->faults;
-    schedule.SleepBetween(600, 1500);  // Longer than the leader timeout (500 ms).
+    schedule.SleepBetween(1100, 2000);  // Longer than the leader timeout (1 s).
     cluster.Start(leader);
     schedule.SleepBetween(800, 1500);
   }
@@ -100,7 +100,7 @@ TEST(Faults, LeaderPausedLongerThanLeaderTimeoutThenResumed) {
                     ASSERT_NE(leader, 0u);
                     ASSERT_EQ(::kill(cluster.Pid(leader), SIGSTOP), 0);
                     ++stats->faults;
-                    schedule.SleepBetween(1200, 2500);  // The leader timeout is 500 ms.
+                    schedule.SleepBetween(1500, 3000);  // The leader timeout is 1 s.
                     ASSERT_EQ(::kill(cluster.Pid(leader), SIGCONT), 0);
                   }});
 }

@@ -240,7 +240,7 @@ TEST(Membership, Kill9InTheMiddleOfAChangeThenRestart) {
   schedule.SleepBetween(0, 150);
   run.cluster.Kill(leader, SIGKILL);
   ++run.stats.faults;
-  schedule.SleepBetween(600, 1200);  // Longer than the leader timeout.
+  schedule.SleepBetween(1100, 1800);  // Longer than the leader timeout (1 s).
   run.cluster.UseMembers({1, 2, 3, 4});
   run.cluster.Start(leader);  // With the new spec: its data dir was made with the old one.
   const CliResult added = add.get();

@@ -118,7 +118,7 @@ void RunIsolation(bool isolate_leader) {
       if (other != isolated) ns.Cut(isolated, other);
     }
     ++stats.faults;
-    schedule.SleepBetween(1500, 3000);  // Several leader timeouts (500 ms).
+    schedule.SleepBetween(2200, 3500);  // Two leader timeouts (1 s) or more.
     // The cut is real: the majority side has a leader of its own and moves on without the
     // isolated node.
     std::vector<NodeId> majority = cluster.ids();
