@@ -15,6 +15,7 @@
 #include "storage/data_dir.h"
 #include "tools/commands.h"
 #include "tools/common.h"
+#include "tools/parse.h"
 
 namespace synod::tools {
 namespace {
@@ -87,6 +88,12 @@ int RunNode(const NodeFlags& f) {
                       " is not a known planted bug (known: early-ack, unconfirmed-read)");
     }
   }
+  if (const char* inline_bytes = std::getenv("SYNOD_TEST_APPLY_INLINE_BYTES");
+      inline_bytes != nullptr && *inline_bytes != 0) {
+    auto bytes = ParseUnsigned("SYNOD_TEST_APPLY_INLINE_BYTES", inline_bytes, 64);
+    if (!bytes.ok()) return Fail(kExitUsage, bytes.status().message());
+    o.apply_inline_bytes = static_cast<size_t>(bytes.value());
+  }
   o.tick_ms = f.tick_ms;
   o.snapshot_every_slots = f.snapshot_every;
   o.window = f.window;
@@ -95,6 +102,10 @@ int RunNode(const NodeFlags& f) {
   std::filesystem::permissions(f.data, std::filesystem::perms::owner_all,
                                std::filesystem::perm_options::replace, ec);
   SetUpLogging(f.data, f.log_level, o.id);
+  if (o.apply_inline_bytes != node::Applier::kInlineBytes) {
+    spdlog::warn("node {}: TEST ONLY: slots above {} bytes are applied on the apply thread", o.id,
+                 o.apply_inline_bytes);
+  }
   if (o.security.curve) {
     spdlog::info("node {}: CURVE on every connection; {} node key(s) and {} client key(s) trusted",
                  o.id, o.security.trusted.nodes.size(), o.security.trusted.clients.size());

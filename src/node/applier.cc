@@ -17,7 +17,8 @@ size_t PayloadBytes(const Batch& batch) {
 
 }  // namespace
 
-Applier::Applier(LedgerApp* app) : app_(app), thread_([this] { Run(); }) {}
+Applier::Applier(LedgerApp* app, size_t inline_bytes)
+    : app_(app), inline_bytes_(inline_bytes), thread_([this] { Run(); }) {}
 
 Applier::~Applier() {
   {
@@ -64,7 +65,7 @@ Status Applier::Submit(Decision d, std::vector<Applied>* done) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!error_.ok()) return error_;
-    if (!queue_.empty() || busy_ || PayloadBytes(*d.batch) > kInlineBytes) {
+    if (!queue_.empty() || busy_ || PayloadBytes(*d.batch) > inline_bytes_) {
       queue_.push_back(std::move(d));
       wake_.notify_one();
       return Status::Ok();

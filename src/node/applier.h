@@ -47,7 +47,9 @@ class Applier {
     bool skipped = false;  // Applied before (a restart, or a snapshot installed meanwhile).
   };
 
-  explicit Applier(LedgerApp* app);
+  // `inline_bytes`: the largest slot applied inline (tests pass 0 to send every slot to the
+  // thread).
+  explicit Applier(LedgerApp* app, size_t inline_bytes = kInlineBytes);
   ~Applier();
   Applier(const Applier&) = delete;
   Applier& operator=(const Applier&) = delete;
@@ -67,6 +69,7 @@ class Applier {
   void Run();
 
   LedgerApp* const app_;
+  const size_t inline_bytes_;
   mutable std::mutex mu_;
   std::condition_variable wake_;
   std::deque<Decision> queue_;  // Guarded by mu_, as are the fields below.

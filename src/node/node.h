@@ -77,6 +77,10 @@ struct NodeOptions {
   // Partitions.PlantedUnconfirmedReadIsCaught (tests/integration/faults) catches such a node.
   bool testing_unconfirmed_read = false;
   net::Security security;  // CURVE keys, or plaintext (curve == false).
+  // TEST ONLY (env SYNOD_TEST_APPLY_INLINE_BYTES): the largest slot applied on the loop
+  // (node/applier.h); 0 sends every slot to the apply thread, so that the fault suite's small
+  // requests exercise it under kill -9.
+  size_t apply_inline_bytes = Applier::kInlineBytes;
 };
 
 // The cluster id a data dir is bound to when none is given: a hash of the canonical spec.

@@ -66,6 +66,14 @@ void KillLeaderTwice(TestCluster& cluster, Schedule& schedule, RunStats* stats) 
 
 TEST(Faults, LeaderKill9UnderLoadThenRestart) { RunAndExpectOk({{}, KillLeaderTwice}); }
 
+// Every slot applied on the node's apply thread (node/applier.h; the workload's requests are
+// small, so the loop would apply them itself): kill -9 then lands while the thread writes.
+TEST(Faults, LeaderKill9WithEveryApplyOnTheThread) {
+  ClusterOptions o;
+  o.env = {"SYNOD_TEST_APPLY_INLINE_BYTES=0"};
+  RunAndExpectOk({o, KillLeaderTwice});
+}
+
 TEST(Faults, AllNodesKill9UnderLoadThenRestartAll) {
   RunAndExpectOk({{}, [](TestCluster& cluster, Schedule& schedule, RunStats* stats) {
                     for (NodeId id : cluster.ids()) {
