@@ -1,6 +1,7 @@
 #include "paxos/replica.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "paxos/check.h"
 #include "paxos/limits.h"
@@ -113,7 +114,11 @@ void Replica::OnDecisions(const DecisionsMsg& msg, Ready* ready) {
 }
 
 void Replica::OnWelcome(const WelcomeMsg& msg, Ready* ready) {
-  if (msg.snapshot.slot >= slot_next_ && msg.snapshot.data) {
+  // A snapshot at the last slot number leaves no next slot (slot_next_ would wrap to 0): no
+  // honest peer sends one (slots grow by one per decision), so it is ignored. Found by the
+  // wire fuzzer (tests/fuzz/wire_message/corpus/regression-welcome-at-the-last-slot).
+  const bool next_exists = msg.snapshot.slot < std::numeric_limits<Slot>::max();
+  if (msg.snapshot.slot >= slot_next_ && next_exists && msg.snapshot.data) {
     // Everything this Ready already handed out is older than the snapshot and inside it.
     ready->decisions.clear();
     ready->install = msg.snapshot;
