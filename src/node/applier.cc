@@ -48,11 +48,14 @@ Result<Applier::Applied> Applier::ApplyOne(LedgerApp* app, Decision d) {
     for (size_t i : a.index) ledger_batch.commands.push_back(batch->commands[i]);
     batch = &ledger_batch;
   }
-  auto results = app->Apply(decision.slot, *batch);
+  // Checked again under the ledger's lock: the loop may install a snapshot past this slot
+  // between the check above and the lock.
+  auto results = app->Apply(decision.slot, *batch, &a.skipped);
   if (!results.ok()) {
     spdlog::error("applying slot {} failed: {}", decision.slot, results.status().ToString());
     return results.status();
   }
+  if (a.skipped) return a;
   SYNOD_CHECK(results.value().size() == a.index.size());
   a.results = std::move(results.value());
   a.apply_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(

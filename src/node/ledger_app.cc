@@ -41,12 +41,14 @@ Status LedgerApp::Open() {
   return Status::Ok();
 }
 
-Result<std::vector<std::string>> LedgerApp::Apply(Slot slot, const Batch& batch) {
+Result<std::vector<std::string>> LedgerApp::Apply(Slot slot, const Batch& batch, bool* already) {
   // The loop is waiting for the state (a read, a status, a snapshot): let it go first. It
   // holds the lock briefly, so a short yield loop is enough.
   while (loop_waiting_.load(std::memory_order_acquire) > 0) std::this_thread::yield();
   std::lock_guard<std::mutex> lock(mu_);
   SYNOD_CHECK(sm_ != nullptr);
+  *already = slot <= sm_->applied_slot();
+  if (*already) return std::vector<std::string>{};
   auto results = sm_->Apply(slot, batch);
   Publish();
   return results;

@@ -55,8 +55,10 @@ class LedgerApp {
 
   // The slot of the state in the tables; a slot is counted once its write returned.
   Slot applied_slot() const { return applied_.load(std::memory_order_acquire); }
-  // Applies `batch` as slot `slot` (> applied_slot()); on any thread.
-  Result<std::vector<std::string>> Apply(Slot slot, const Batch& batch);
+  // Applies `batch` as slot `slot`; on any thread. A slot at or below the applied one (a
+  // snapshot was installed while the caller waited for the lock) is not applied: *already is
+  // set and the result is empty.
+  Result<std::vector<std::string>> Apply(Slot slot, const Batch& batch, bool* already);
   // A read-only command on the applied state (ledger::StateMachine::Query).
   std::optional<std::string> Query(std::string_view payload);
   // A snapshot in two steps so the loop does not stall: Begin (cheap, a consistent view at

@@ -133,5 +133,22 @@ TEST_F(ApplierTest, ASlotAppliedBeforeIsSkippedAndQueuedOnesBelowASnapshotAreDro
   EXPECT_EQ(app_->applied_slot(), 8u);
 }
 
+// The loop may install a snapshot while the apply thread waits for the ledger's lock: the
+// ledger itself then refuses the slot it no longer needs, instead of applying it twice.
+TEST_F(ApplierTest, TheLedgerSkipsASlotAtOrBelowItsAppliedOne) {
+  bool already = true;
+  auto first = app_->Apply(3, *Slot(3, 1, 10).batch, &already);
+  ASSERT_TRUE(first.ok());
+  EXPECT_FALSE(already);
+  EXPECT_EQ(first.value().size(), 1u);
+  for (synod::Slot s : {synod::Slot{2}, synod::Slot{3}}) {
+    auto again = app_->Apply(s, *Slot(s, 1, 10).batch, &already);
+    ASSERT_TRUE(again.ok());
+    EXPECT_TRUE(already) << "slot " << s;
+    EXPECT_TRUE(again.value().empty());
+  }
+  EXPECT_EQ(app_->applied_slot(), 3u);
+}
+
 }  // namespace
 }  // namespace synod::node
