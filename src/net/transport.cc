@@ -174,7 +174,7 @@ void Transport::ServeGate() {
 // largest CPU cost of a one-client request after the fsync and the context switches. The
 // gate's sockets are drained every kGateServeMs instead (the wait never runs past that), so a
 // CURVE handshake may take up to that much longer; nothing else waits on them.
-void Transport::Poll(int timeout_ms, size_t max_frames, std::vector<Inbound>* out) {
+void Transport::Poll(int timeout_ms, size_t max_frames, std::vector<Inbound>* out, int wake_fd) {
   FlushClients();  // What the last loop pass answered leaves before we wait.
   int64_t now = NowMs();
   if (now >= gate_due_ms_) {
@@ -182,9 +182,12 @@ void Transport::Poll(int timeout_ms, size_t max_frames, std::vector<Inbound>* ou
     gate_due_ms_ = now + kGateServeMs;
   }
   const int64_t wait_ms = std::clamp<int64_t>(gate_due_ms_ - now, 0, timeout_ms);
-  zmq::pollitem_t item{router_.handle(), 0, ZMQ_POLLIN, 0};
+  // A plain file descriptor costs no mailbox look (it is only in the poll(2) set).
+  zmq::pollitem_t items[2] = {{router_.handle(), 0, ZMQ_POLLIN, 0},
+                              {nullptr, wake_fd, ZMQ_POLLIN, 0}};
   try {
-    if (zmq::poll(&item, 1, std::chrono::milliseconds(wait_ms)) <= 0) return;
+    if (zmq::poll(items, wake_fd >= 0 ? 2 : 1, std::chrono::milliseconds(wait_ms)) <= 0) return;
+    if ((items[0].revents & ZMQ_POLLIN) == 0) return;  // Only the caller's fd is ready.
   } catch (const zmq::error_t&) {
     return;  // EINTR: a signal (SIGTERM) arrived; the loop checks its stop flag.
   }

@@ -72,8 +72,10 @@ class Transport {
   // monitors are due, see transport.cc), then takes every frame already queued, up to
   // `max_frames`, and stops once `out` holds `max_frames` envelopes (a frame may carry
   // several). Invalid frames are dropped and
-  // counted. Sends the queued client replies first (FlushClients).
-  void Poll(int timeout_ms, size_t max_frames, std::vector<Inbound>* out);
+  // counted. Sends the queued client replies first (FlushClients). The wait also ends when
+  // `wake_fd` (a file descriptor of the caller's, e.g. an eventfd; -1 for none) is readable;
+  // Poll does not read it.
+  void Poll(int timeout_ms, size_t max_frames, std::vector<Inbound>* out, int wake_fd = -1);
   // To a peer node (envelope.to) or, when envelope.to == kClientEndpoint, to `routing_id`.
   // A reply (Invoked) to a client that said accepts_more waits for FlushClients, which the
   // next Poll calls first: every reply of one loop pass to one connection leaves in one frame

@@ -1,8 +1,12 @@
 #include "node/applier.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 
 #include "paxos/membership.h"
 
@@ -17,8 +21,17 @@ size_t PayloadBytes(const Batch& batch) {
 
 }  // namespace
 
+int NewEventFd() {
+  const int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (fd < 0) {
+    spdlog::critical("applier: eventfd failed: {}", std::strerror(errno));
+    std::abort();
+  }
+  return fd;
+}
+
 Applier::Applier(LedgerApp* app, size_t inline_bytes)
-    : app_(app), inline_bytes_(inline_bytes), thread_([this] { Run(); }) {}
+    : app_(app), inline_bytes_(inline_bytes), wake_fd_(NewEventFd()), thread_([this] { Run(); }) {}
 
 Applier::~Applier() {
   {
@@ -27,16 +40,22 @@ Applier::~Applier() {
   }
   wake_.notify_one();
   thread_.join();
+  ::close(wake_fd_);
 }
 
-Result<Applier::Applied> Applier::ApplyOne(LedgerApp* app, Decision d) {
+void Applier::Signal() {
+  const uint64_t one = 1;
+  // Cannot fail short of a counter at 2^64-2 (Collect drains it) or a closed fd.
+  (void)!::write(wake_fd_, &one, sizeof one);
+}
+
+// A slot at or below the applied one (applied before a restart, or inside a snapshot installed
+// meanwhile) is skipped: LedgerApp::Apply checks under its lock.
+Result<Applier::Applied> Applier::ApplyOne(LedgerApp* app, Decision d, size_t payload_bytes) {
   Applied a;
   a.decision = std::move(d);
+  a.payload_bytes = payload_bytes;
   const Decision& decision = a.decision;
-  if (decision.slot <= app->applied_slot()) {
-    a.skipped = true;
-    return a;
-  }
   const auto started = std::chrono::steady_clock::now();
   const Batch* batch = decision.batch.get();
   Batch ledger_batch;
@@ -48,8 +67,6 @@ Result<Applier::Applied> Applier::ApplyOne(LedgerApp* app, Decision d) {
     for (size_t i : a.index) ledger_batch.commands.push_back(batch->commands[i]);
     batch = &ledger_batch;
   }
-  // Checked again under the ledger's lock: the loop may install a snapshot past this slot
-  // between the check above and the lock.
   auto results = app->Apply(decision.slot, *batch, &a.skipped);
   if (!results.ok()) {
     spdlog::error("applying slot {} failed: {}", decision.slot, results.status().ToString());
@@ -65,17 +82,18 @@ Result<Applier::Applied> Applier::ApplyOne(LedgerApp* app, Decision d) {
 }
 
 Status Applier::Submit(Decision d, std::vector<Applied>* done) {
+  const size_t bytes = PayloadBytes(*d.batch);
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!error_.ok()) return error_;
-    if (!queue_.empty() || busy_ || PayloadBytes(*d.batch) > inline_bytes_) {
-      queue_.push_back(std::move(d));
+    if (!queue_.empty() || busy_ || bytes > inline_bytes_) {
+      queue_.emplace_back(std::move(d), bytes);
       wake_.notify_one();
       return Status::Ok();
     }
   }
   // The thread is idle and only this caller queues, so it stays idle while we apply.
-  auto applied = ApplyOne(app_, std::move(d));
+  auto applied = ApplyOne(app_, std::move(d), bytes);
   if (!applied.ok()) return applied.status();
   done->push_back(std::move(applied.value()));
   return Status::Ok();
@@ -83,6 +101,9 @@ Status Applier::Submit(Decision d, std::vector<Applied>* done) {
 
 Status Applier::Collect(std::vector<Applied>* done) {
   std::lock_guard<std::mutex> lock(mu_);
+  uint64_t count;
+  while (::read(wake_fd_, &count, sizeof count) > 0) {
+  }
   for (Applied& a : done_) done->push_back(std::move(a));
   done_.clear();
   return error_;
@@ -90,7 +111,7 @@ Status Applier::Collect(std::vector<Applied>* done) {
 
 void Applier::DropThrough(Slot slot) {
   std::lock_guard<std::mutex> lock(mu_);
-  while (!queue_.empty() && queue_.front().slot <= slot) queue_.pop_front();
+  while (!queue_.empty() && queue_.front().first.slot <= slot) queue_.pop_front();
 }
 
 bool Applier::idle() const {
@@ -103,13 +124,16 @@ void Applier::Run() {
   while (true) {
     wake_.wait(lock, [this] { return stop_ || (!queue_.empty() && error_.ok()); });
     if (stop_) return;
-    Decision d = std::move(queue_.front());
+    auto [d, bytes] = std::move(queue_.front());
     queue_.pop_front();
     busy_ = true;
     lock.unlock();
-    auto applied = ApplyOne(app_, std::move(d));
+    auto applied = ApplyOne(app_, std::move(d), bytes);
     lock.lock();
     busy_ = false;
+    // Written under mu_, and Collect drains it under mu_ before taking done_: a result is
+    // never left in done_ with the counter at zero.
+    Signal();
     if (!applied.ok()) {
       error_ = applied.status();
       continue;

@@ -20,6 +20,9 @@
 // An error of the ledger (a failed write) stops the thread; Collect returns it, and the node
 // stops like on any storage error.
 //
+// The thread signals an eventfd (wake_fd()) whenever it has applied a slot or failed, so the
+// loop can wait on it beside its sockets and collect at once, instead of polling.
+//
 // Submit, Collect, DropThrough and idle() are called from one thread (the loop).
 #pragma once
 
@@ -44,7 +47,8 @@ class Applier {
     std::vector<size_t> index;         // Position in the batch of each result's command.
     std::vector<std::string> results;  // The ledger's results, one per index entry.
     uint64_t apply_ns = 0;
-    bool skipped = false;  // Applied before (a restart, or a snapshot installed meanwhile).
+    size_t payload_bytes = 0;  // Of all the slot's commands, membership commands included.
+    bool skipped = false;      // Applied before (a restart, or a snapshot installed meanwhile).
   };
 
   // `inline_bytes`: the largest slot applied inline (tests pass 0 to send every slot to the
@@ -63,16 +67,21 @@ class Applier {
   void DropThrough(Slot slot);
   // Nothing queued, nothing being applied, nothing left to collect.
   bool idle() const;
+  // Readable once the thread has something for Collect (which drains it).
+  int wake_fd() const { return wake_fd_; }
 
  private:
-  static Result<Applied> ApplyOne(LedgerApp* app, Decision d);
+  static Result<Applied> ApplyOne(LedgerApp* app, Decision d, size_t payload_bytes);
   void Run();
+  void Signal();  // Under mu_.
 
   LedgerApp* const app_;
   const size_t inline_bytes_;
   mutable std::mutex mu_;
   std::condition_variable wake_;
-  std::deque<Decision> queue_;  // Guarded by mu_, as are the fields below.
+  const int wake_fd_;
+  std::deque<std::pair<Decision, size_t>> queue_;  // With its payload bytes. Guarded by mu_,
+                                                   // as are the fields below.
   std::vector<Applied> done_;
   bool busy_ = false;  // The thread is applying a slot it took off queue_.
   bool stop_ = false;

@@ -1,7 +1,5 @@
 #include "node/ledger_app.h"
 
-#include <thread>
-
 #include "ledger/snapshot.h"
 #include "node/snapshot_files.h"
 #include "paxos/wire_bytes.h"
@@ -24,7 +22,7 @@ LedgerApp::LedgerApp(storage::RocksLogStore* store)
 std::unique_lock<std::mutex> LedgerApp::LockForLoop() {
   loop_waiting_.fetch_add(1, std::memory_order_acq_rel);
   std::unique_lock<std::mutex> lock(mu_);
-  loop_waiting_.fetch_sub(1, std::memory_order_acq_rel);
+  if (loop_waiting_.fetch_sub(1, std::memory_order_acq_rel) == 1) loop_waiting_.notify_all();
   return lock;
 }
 
@@ -42,9 +40,9 @@ Status LedgerApp::Open() {
 }
 
 Result<std::vector<std::string>> LedgerApp::Apply(Slot slot, const Batch& batch, bool* already) {
-  // The loop is waiting for the state (a read, a status, a snapshot): let it go first. It
-  // holds the lock briefly, so a short yield loop is enough.
-  while (loop_waiting_.load(std::memory_order_acquire) > 0) std::this_thread::yield();
+  // The loop is waiting for the state (a read, a status, a snapshot): let it go first. The
+  // wait sleeps (a futex) until the last waiting loop call holds the lock.
+  for (int n; (n = loop_waiting_.load(std::memory_order_acquire)) > 0;) loop_waiting_.wait(n);
   std::lock_guard<std::mutex> lock(mu_);
   SYNOD_CHECK(sm_ != nullptr);
   *already = slot <= sm_->applied_slot();

@@ -190,9 +190,8 @@ Status Node::Run(const std::atomic<bool>& stop) {
     // every tick (a fifth of a core per idle node at the 5 ms default).
     auto wait = std::chrono::ceil<std::chrono::milliseconds>(next_tick - Clock::now());
     inbound.clear();
-    // While the apply thread works, come back within a millisecond to answer its slots.
-    const int wait_ms = std::max<int>(0, wait.count());
-    transport_->Poll(applier_->idle() ? wait_ms : std::min(wait_ms, 1), 4096, &inbound);
+    // The apply thread's eventfd ends the wait too: its slots are answered as soon as applied.
+    transport_->Poll(std::max<int>(0, wait.count()), 4096, &inbound, applier_->wake_fd());
     const auto pass_started = Clock::now();
     pass_ = {};
     Ready ready;
@@ -279,7 +278,7 @@ void Node::Answer(const Applier::Applied& a) {
   if (a.skipped) return;  // Applied before a restart or inside an installed snapshot.
   const Batch& batch = *a.decision.batch;
   metrics_->ObserveApplied(batch, a.apply_ns);
-  for (const Command& c : batch.commands) applied_bytes_since_snapshot_ += c.payload.size();
+  applied_bytes_since_snapshot_ += a.payload_bytes;
   const NodeId leader = core_->replica().leader();
   for (size_t j = 0; j < a.index.size(); ++j) {
     const Command& c = batch.commands[a.index[j]];

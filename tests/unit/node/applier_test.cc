@@ -4,6 +4,7 @@
 #include "node/applier.h"
 
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -81,7 +82,9 @@ TEST_F(ApplierTest, SmallSlotsGoInlineLargeOnesToTheThreadAndAllApplyInSlotOrder
     const bool large = s % 2 == 0;
     const size_t before = done.size();
     ASSERT_TRUE(applier.Submit(Slot(s, large ? 100 : 2, large ? 4096 : 100), &done).ok());
-    if (large) EXPECT_EQ(done.size(), before) << "slot " << s << " was applied on the caller";
+    if (large) {
+      EXPECT_EQ(done.size(), before) << "slot " << s << " was applied on the caller";
+    }
   }
   Drain(applier, &done);
   ASSERT_EQ(done.size(), 7u);
@@ -131,6 +134,31 @@ TEST_F(ApplierTest, ASlotAppliedBeforeIsSkippedAndQueuedOnesBelowASnapshotAreDro
             (std::vector<synod::Slot>{6, 7, 8}));
   for (size_t i = 0; i + 3 < applied.size(); ++i) EXPECT_EQ(applied[i], 2 + i);
   EXPECT_EQ(app_->applied_slot(), 8u);
+}
+
+// The loop waits on wake_fd() beside its sockets: it must become readable when the thread has
+// applied a slot, and Collect must drain it, or the loop would sleep through finished slots
+// (or, never drained, spin).
+TEST_F(ApplierTest, TheWakeFdIsReadableWhileAnAppliedSlotWaitsAndCollectDrainsIt) {
+  Applier applier(app_.get());
+  auto readable = [&](int timeout_ms) {
+    pollfd p{applier.wake_fd(), POLLIN, 0};
+    return ::poll(&p, 1, timeout_ms) == 1 && (p.revents & POLLIN) != 0;
+  };
+  EXPECT_FALSE(readable(0));
+  std::vector<Applier::Applied> done;
+  ASSERT_TRUE(applier.Submit(Slot(1, 100, 4096), &done).ok());  // Large: to the thread.
+  EXPECT_TRUE(done.empty());
+  ASSERT_TRUE(readable(30000)) << "the thread applied a slot and did not signal";
+  ASSERT_TRUE(applier.Collect(&done).ok());
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_FALSE(done[0].skipped);
+  size_t bytes = 0;
+  for (const Command& c : done[0].decision.batch->commands) bytes += c.payload.size();
+  EXPECT_EQ(done[0].payload_bytes, bytes);
+  EXPECT_GT(bytes, size_t{100 * 4096});
+  EXPECT_FALSE(readable(0)) << "Collect left the eventfd readable: the loop would spin";
+  EXPECT_TRUE(applier.idle());
 }
 
 // The loop may install a snapshot while the apply thread waits for the ledger's lock: the
