@@ -60,6 +60,7 @@ void Leader::Adopt(uint64_t tick, Ready* ready) {
   for (const auto& [slot, pv] : scout_->pvalues()) top = std::max(top, slot + 1);
   top = std::max(top, replica_->max_decided() + 1);
   state_ = State::kActive;
+  answered_at_ballot_.clear();
   next_slot_ = top;
   confirmed_slot_ = 0;
   last_timestamp_ns_ = std::max(last_timestamp_ns_, replica_->last_timestamp_ns());
@@ -88,16 +89,25 @@ void Leader::Adopt(uint64_t tick, Ready* ready) {
 
 void Leader::OnAccepted(NodeId from, const AcceptedMsg& msg, uint64_t tick, Ready* ready) {
   if (state_ != State::kActive) return ObserveBallot(msg.ballot, tick);
+  if (msg.ballot == ballot_) {  // Also for a slot decided already (a late answer).
+    Slot& answered = answered_at_ballot_[from];
+    answered = std::max(answered, msg.slot);
+  }
   auto it = commanders_.find(msg.slot);
   if (it == commanders_.end()) return ObserveBallot(msg.ballot, tick);
   switch (it->second.OnAccepted(from, msg)) {
     case PhaseOutcome::kDone: {
       // An acceptor that accepted this batch at our ballot already has it: it gets the slot and
-      // ballot only, and its replica takes the batch from its acceptor.
+      // ballot only, and its replica takes the batch from its acceptor. So does one that is
+      // accepting this ballot's slots (it answered one lately) but has not answered this one
+      // yet: our Accept reaches it before this Decision (one connection, in order), so it most
+      // likely holds the batch by then. Otherwise (the Accept was lost or refused) its
+      // replica's gap detection fetches the slot (Core::OnDecision). In a 3-node cluster the
+      // slower follower got every batch twice before: in the Accept and in the Decision.
       const Commander& c = it->second;
       confirmed_slot_ = std::max(confirmed_slot_, msg.slot);
       for (NodeId m : DecisionRecipients(msg.slot)) {
-        const bool has_it = m != config_.self && c.Answered(m);
+        const bool has_it = m != config_.self && (c.Answered(m) || AcceptingLately(c, m));
         ready->messages.push_back(
             {config_.self, m, DecisionMsg{msg.slot, ballot_, has_it ? nullptr : c.batch()}});
       }
@@ -365,6 +375,12 @@ void Leader::TakeOver(const Ballot& from_ballot, uint64_t tick, Ready* ready) {
 void Leader::SkipDecided() {
   next_slot_ = std::max(next_slot_, replica_->slot_next());  // One step, however far.
   while (replica_->IsDecided(next_slot_)) ++next_slot_;      // Held decisions: few.
+}
+
+bool Leader::AcceptingLately(const Commander& c, NodeId acceptor) const {
+  if (!c.SentTo(acceptor)) return false;
+  auto it = answered_at_ballot_.find(acceptor);
+  return it != answered_at_ballot_.end() && it->second + 2 * Slot{config_.window} >= c.slot();
 }
 
 std::vector<NodeId> Leader::DecisionRecipients(Slot slot) const {

@@ -120,6 +120,8 @@ class Leader {
   bool MayOpen(Slot slot, Ready* ready);
   void OnExtensionPromise(NodeId from, const PromiseMsg& msg, uint64_t tick, Ready* ready);
   std::vector<NodeId> DecisionRecipients(Slot slot) const;
+  // `acceptor` gets c's Accepts and answered one of this ballot within 2 * window slots.
+  bool AcceptingLately(const Commander& c, NodeId acceptor) const;
   void SkipDecided();
   bool RejoinSettled(const Scout& scout) const;
 
@@ -138,6 +140,10 @@ class Leader {
   uint64_t last_timestamp_ns_ = 0;  // Highest batch timestamp this leader proposed or saw.
   std::unique_ptr<Scout> scout_;
   std::map<Slot, Commander> commanders_;
+  // Per acceptor, the highest slot it answered an Accept for at ballot_ (cleared at each
+  // adoption). One that answered within the last 2 * window slots is taken to be accepting
+  // the slots after: it gets Decisions without the batch even before it answers (OnAccepted).
+  std::map<NodeId, Slot> answered_at_ballot_;
   Slot next_slot_ = 1;
   Slot confirmed_slot_ = 0;  // Highest slot chosen by a commander of ballot_ (0: none yet).
   Slot barrier_slot_ = 0;    // Launch a slot >= this even if no command is queued (0: none).

@@ -15,6 +15,7 @@
 // kWaiting once decided.
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <vector>
@@ -78,6 +79,10 @@ class Commander {
   const BatchRef& batch() const { return batch_; }
   // True when `acceptor` accepted this commander's batch at its ballot.
   bool Answered(NodeId acceptor) const { return answered_.count(acceptor) > 0; }
+  // True when `acceptor` is one this commander sends its Accepts to.
+  bool SentTo(NodeId acceptor) const {
+    return std::find(members_.begin(), members_.end(), acceptor) != members_.end();
+  }
   const Ballot& preempted_by() const { return preempted_by_; }
 
  private:

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
 #include "paxos/limits.h"
@@ -244,6 +245,41 @@ TEST(Leader, DecisionCarriesTheBatchOnlyToAcceptorsThatDidNotAcceptIt) {
   auto decisions = Sent<DecisionMsg>(ready);
   ASSERT_EQ(decisions.size(), 2u);  // To 2 and 3; node 1 learned it locally.
   for (auto& [to, d] : decisions) EXPECT_EQ(d.batch == nullptr, to == 2u) << "to " << to;
+}
+
+// A follower that answered an Accept of this ballot lately gets the slot and ballot only even
+// before it answers this slot's Accept (it receives the Accept first, on the same connection);
+// one that has not answered lately still gets the batch.
+TEST(Leader, DecisionLeavesTheBatchOutForAnAcceptorThatAnsweredLately) {
+  CoreConfig config = Config(1, {1, 2, 3});
+  Core core(config, Joined());
+  Ready ready;
+  MakeLeader(core, &ready);
+  const Ballot b = core.leader().ballot();
+  auto decide = [&](uint64_t request, NodeId by) {
+    ready.Clear();
+    core.Step({kClientEndpoint, 1, InvokeMsg{Cmd(7, request)}}, &ready);
+    const Slot slot = Sent<AcceptMsg>(ready).back().second.slot;
+    ready.Clear();
+    core.Step({by, 1, AcceptedMsg{b, slot}}, &ready);
+    std::map<NodeId, bool> has_batch;
+    for (auto& [to, d] : Sent<DecisionMsg>(ready)) has_batch[to] = d.batch != nullptr;
+    return std::make_pair(slot, has_batch);
+  };
+  auto [s1, first] = decide(1, 2);
+  EXPECT_TRUE(first[3]) << "3 never answered at this ballot: it needs the batch";
+  core.Step({3, 1, AcceptedMsg{b, s1}}, &ready);  // 3 answers late.
+  auto [s2, second] = decide(2, 2);
+  EXPECT_FALSE(second[2]);
+  EXPECT_FALSE(second[3]) << "3 answered slot " << s1 << " at this ballot: it holds slot " << s2;
+  // 3 falls silent: once 2 * window slots pass without an answer from it, the batch goes again.
+  Slot last = s2;
+  for (uint64_t r = 3; last <= s1 + 2 * Slot{config.window}; ++r) {
+    auto [slot, has] = decide(r, 2);
+    last = slot;
+    EXPECT_EQ(has[3], slot > s1 + 2 * Slot{config.window}) << "slot " << slot;
+  }
+  EXPECT_EQ(core.CheckInvariants(), "");
 }
 
 TEST(Replica, TakesABatchlessDecisionFromItsAcceptor) {
