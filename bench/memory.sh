@@ -57,6 +57,8 @@ fi
 say "# Synod node memory under transfer load: $(date -u '+%Y-%m-%d %H:%M') UTC, command: bench/memory.sh $minutes"
 say "# machine: $(nproc)-core $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(free -g | awk '/Mem:/{print $2}') GiB; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 say "# synod: $("$synod" --version 2>/dev/null | head -1) $(git -C "$root" rev-parse --short HEAD 2>/dev/null); 3 nodes by synod local up (CURVE, fsync on, default snapshots), data in $work"
+env_notes=$(env | grep -E '^(MALLOC_[A-Z_]+|LD_PRELOAD|GLIBC_TUNABLES|SYNOD_[A-Z_]+)=' | grep -v '^SYNOD_HOME=' | sort | tr '\n' ' ' || true)
+[[ -n "$env_notes" ]] && say "# environment the nodes inherit: $env_notes"
 say "# load: synod load --kind transfer --clients $clients --batch $batch --accounts $accounts --duration $((minutes * 60)); RSS sampled every $sample_s s"
 "$synod" local up --data "$work/local" --port "$port" --metrics-port $((port + 10)) >"$work/up.log" 2>&1 || { cat "$work/up.log" >&2; exit 1; }
 pids=()

@@ -181,6 +181,7 @@ rocksdb::ColumnFamilyOptions MakeFamilyOptions(std::string_view name) {
   rocksdb::ColumnFamilyOptions options;
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   options.write_buffer_size = 16 << 20;
+  options.arena_block_size = ledger::kMemtableArenaBlockBytes;
   options.level_compaction_dynamic_level_bytes = true;
   if (name == kAcceptorFamily || name == kDecidedFamily || name == kSnapshotFamily) {
     // Batches and snapshots are written once, read only to recover or catch up, and deleted

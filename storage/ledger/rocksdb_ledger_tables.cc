@@ -187,6 +187,7 @@ rocksdb::ColumnFamilyOptions LedgerColumnFamilyOptions() {
   table.pin_top_level_index_and_filter = true;
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   options.write_buffer_size = 16 << 20;
+  options.arena_block_size = kMemtableArenaBlockBytes;
   // A bloom filter on the memtable: most lookups are of transfer ids that do not exist yet.
   options.memtable_prefix_bloom_size_ratio = 0.02;
   options.memtable_whole_key_filtering = true;

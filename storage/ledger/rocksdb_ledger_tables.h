@@ -80,6 +80,13 @@ rocksdb::ColumnFamilyOptions LedgerColumnFamilyOptions();
 // about 50 MB beside a cache that kept growing, and the node's resident size with them.
 inline constexpr size_t kBlockCacheBytes = size_t{128} << 20;
 inline constexpr size_t kMemtableBudgetBytes = size_t{64} << 20;
+// Memtables grow in arena blocks of this size (RocksDB's default for 16 MiB memtables is
+// 1 MiB). Below the node's mmap threshold (tools/node_cmd.cc, TuneHeap), so the blocks come
+// from the heap, and a flushed memtable's blocks are reused by the next one instead of being
+// unmapped and faulted in again: the memtables filling and flushing no longer move the
+// resident size up and down by tens of MB. An entry larger than a quarter block (a
+// log batch) still gets a block of its own.
+inline constexpr size_t kMemtableArenaBlockBytes = size_t{64} << 10;
 const std::shared_ptr<rocksdb::Cache>& BlockCache();
 const std::shared_ptr<rocksdb::WriteBufferManager>& MemtableBudget();
 // Bytes of blocks in BlockCache(), without the memtables' reservations.
