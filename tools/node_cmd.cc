@@ -73,7 +73,7 @@ void TuneHeap() {
 }
 
 int RunNode(const NodeFlags& f) {
-  TuneHeap();  // Before any thread starts.
+  TuneHeap();
   node::NodeOptions o;
   if (!ResolveCluster(f.cluster, &o.cluster)) return kExitUsage;
   o.id = f.id;

@@ -98,16 +98,17 @@ void Leader::OnAccepted(NodeId from, const AcceptedMsg& msg, uint64_t tick, Read
   switch (it->second.OnAccepted(from, msg)) {
     case PhaseOutcome::kDone: {
       // An acceptor that accepted this batch at our ballot already has it: it gets the slot and
-      // ballot only, and its replica takes the batch from its acceptor. So does one that is
-      // accepting this ballot's slots (it answered one lately) but has not answered this one
-      // yet: our Accept reaches it before this Decision (one connection, in order), so it most
-      // likely holds the batch by then. Otherwise (the Accept was lost or refused) its
-      // replica's gap detection fetches the slot (Core::OnDecision). In a 3-node cluster the
-      // slower follower got every batch twice before: in the Accept and in the Decision.
+      // ballot only, and its replica takes the batch from its acceptor (its answer is in
+      // answered_at_ballot_). So does one that is accepting this ballot's slots (it answered
+      // one lately) but has not answered this one yet: our Accept reaches it before this Decision
+      // (one connection, in order), so it most likely holds the batch by then. Otherwise (the
+      // Accept was lost or refused) its replica's gap detection fetches the slot
+      // (Core::OnDecision). In a 3-node cluster the slower follower got every batch twice before:
+      // in the Accept and in the Decision.
       const Commander& c = it->second;
       confirmed_slot_ = std::max(confirmed_slot_, msg.slot);
       for (NodeId m : DecisionRecipients(msg.slot)) {
-        const bool has_it = m != config_.self && (c.Answered(m) || AcceptingLately(c, m));
+        const bool has_it = m != config_.self && AcceptingLately(c, m);
         ready->messages.push_back(
             {config_.self, m, DecisionMsg{msg.slot, ballot_, has_it ? nullptr : c.batch()}});
       }

@@ -120,7 +120,8 @@ class Leader {
   bool MayOpen(Slot slot, Ready* ready);
   void OnExtensionPromise(NodeId from, const PromiseMsg& msg, uint64_t tick, Ready* ready);
   std::vector<NodeId> DecisionRecipients(Slot slot) const;
-  // `acceptor` gets c's Accepts and answered one of this ballot within 2 * window slots.
+  // `acceptor` gets c's Accepts and answered one of this ballot at most 2 * window slots
+  // before c's (c's own included).
   bool AcceptingLately(const Commander& c, NodeId acceptor) const;
   void SkipDecided();
   bool RejoinSettled(const Scout& scout) const;

@@ -77,8 +77,6 @@ class Commander {
 
   Slot slot() const { return slot_; }
   const BatchRef& batch() const { return batch_; }
-  // True when `acceptor` accepted this commander's batch at its ballot.
-  bool Answered(NodeId acceptor) const { return answered_.count(acceptor) > 0; }
   // True when `acceptor` is one this commander sends its Accepts to.
   bool SentTo(NodeId acceptor) const {
     return std::find(members_.begin(), members_.end(), acceptor) != members_.end();
