@@ -100,19 +100,21 @@ int RunNode(const NodeFlags& f) {
     metrics_addr = parsed.value();
   }
   o.data_dir = f.data;
-  // TEST ONLY: planted bugs for the fault suite (node.h, testing_early_ack and
-  // testing_unconfirmed_read). Not a flag, so that no user sees it in --help; any other value
-  // is refused.
+  // TEST ONLY: planted bugs for the fault suite (node.h, testing_early_ack,
+  // testing_unconfirmed_read and testing_core_bug). Not a flag, so that no user sees it in --help;
+  // any other value is refused.
   if (const char* plant = std::getenv("SYNOD_TEST_PLANT"); plant != nullptr && *plant != 0) {
     const std::string name(plant);
     if (name == "early-ack") {
       o.testing_early_ack = true;
     } else if (name == "unconfirmed-read") {
       o.testing_unconfirmed_read = true;
+    } else if (name == "read-confirms-alone") {
+      o.testing_core_bug = PlantedBug::kReadConfirmsAlone;
     } else {
-      return Fail(kExitUsage,
-                  "SYNOD_TEST_PLANT=" + name +
-                      " is not a known planted bug (known: early-ack, unconfirmed-read)");
+      return Fail(kExitUsage, "SYNOD_TEST_PLANT=" + name +
+                                  " is not a known planted bug (known: early-ack, "
+                                  "unconfirmed-read, read-confirms-alone)");
     }
   }
   if (const char* inline_bytes = std::getenv("SYNOD_TEST_APPLY_INLINE_BYTES");

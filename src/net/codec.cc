@@ -140,6 +140,14 @@ struct BodyEncoder {
     auto ballot = ToWire(m.ballot);
     return {w::Body::TakeOver, w::CreateTakeOver(fbb, &ballot, m.decided_slot).Union()};
   }
+  std::pair<w::Body, fb::Offset<void>> operator()(const ConfirmMsg& m) {
+    auto ballot = ToWire(m.ballot);
+    return {w::Body::Confirm, w::CreateConfirm(fbb, &ballot, m.round).Union()};
+  }
+  std::pair<w::Body, fb::Offset<void>> operator()(const ConfirmedMsg& m) {
+    auto ballot = ToWire(m.ballot);
+    return {w::Body::Confirmed, w::CreateConfirmed(fbb, &ballot, m.round).Union()};
+  }
   std::pair<w::Body, fb::Offset<void>> operator()(const StatusQueryMsg& m) {
     return {w::Body::StatusQuery, w::CreateStatusQuery(fbb, m.check).Union()};
   }
@@ -415,6 +423,16 @@ Body Converter::Convert(const w::Envelope* e) {
     case w::Body::TakeOver: {
       auto* m = e->body_as_TakeOver();
       return TakeOverMsg{Convert(m->ballot(), "ballot"), m->decided_slot()};
+    }
+    case w::Body::Confirm: {
+      auto* m = e->body_as_Confirm();
+      if (m->round() == 0) Fail("confirm round must be >= 1");
+      return ConfirmMsg{Convert(m->ballot(), "ballot"), m->round()};
+    }
+    case w::Body::Confirmed: {
+      auto* m = e->body_as_Confirmed();
+      if (m->round() == 0) Fail("confirmed round must be >= 1");
+      return ConfirmedMsg{Convert(m->ballot(), "ballot"), m->round()};
     }
     case w::Body::StatusReport: {
       auto* m = e->body_as_StatusReport();

@@ -106,6 +106,8 @@ class Screener {
     BatchWithinLimits(m.batch, "Decision batch");
   }
   void Check(const DecisionsMsg& m) { Decisions(m.decisions, "Decisions"); }
+  void Check(const ConfirmMsg& m) { OwnBallot(m.ballot, "Confirm"); }
+  void Check(const ConfirmedMsg& m) { BallotOfMember(m.ballot, "Confirmed"); }
   void Check(const WelcomeMsg& m) {
     SlotInRange(m.snapshot.slot, "Welcome snapshot");
     Decisions(m.decisions, "Welcome");

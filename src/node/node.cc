@@ -149,6 +149,7 @@ Status Node::Recover() {
   config.batch_bytes = kSlotBytes;
   config.incarnation = store_->meta().incarnation;
   config.leader_timeout_ticks = kLeaderTimeoutTicks;
+  config.planted_bug = options_.testing_core_bug;
   core_ = std::make_unique<Core>(config, std::move(r));
   role_ = core_->role();  // Log only changes from here on.
   auto transport = net::Transport::Start(options_.id, options_.cluster, options_.security);
@@ -468,10 +469,15 @@ void Node::DropReceivedFiles(const std::string& keep) {
 // still has to write. A Prepare must wait (its ballot is not durably ours until our own
 // promise is written: a restart could reuse it with other values), and so must every answer
 // of an acceptor (Promise, Accepted) and every reply to a client: they report durable state.
+// A Confirm asks about a ballot already adopted, and a Confirmed reports the promise as it is
+// in memory, which is at least every promise reported so far (Acceptor::OnConfirm): neither
+// claims anything durable.
 // Order on each link is kept: the early messages were ahead of the rest in the Ready too.
 bool Node::SafeBeforePersist(const Envelope& e) {
   return std::holds_alternative<AcceptMsg>(e.body) || std::holds_alternative<DecisionMsg>(e.body) ||
-         std::holds_alternative<ProposeMsg>(e.body) || std::holds_alternative<DecisionsMsg>(e.body);
+         std::holds_alternative<ProposeMsg>(e.body) ||
+         std::holds_alternative<DecisionsMsg>(e.body) ||
+         std::holds_alternative<ConfirmMsg>(e.body) || std::holds_alternative<ConfirmedMsg>(e.body);
 }
 
 void Node::SendBeforePersist(std::vector<Envelope>* messages) {
@@ -689,7 +695,7 @@ bool Node::TakeRead(InvokeMsg& invoke, std::string& routing_id) {
   if (!ledger::StateMachine::IsReadOnly(static_cast<ledger::fb::CommandBody>(kind))) return false;
   const Leader& leader = core_->leader();
   reads_.push_back({std::move(routing_id), std::move(invoke.command), kind, leader.ballot(),
-                    leader.next_slot()});
+                    leader.next_slot(), leader.read_round()});
   return true;
 }
 
@@ -704,11 +710,11 @@ Status Node::ServeReads() {
     if (core_->role() == Core::Role::kLeader && leader.ballot() == r.ballot) {
       if (options_.testing_unconfirmed_read) {
         result = app_->Query(r.command.payload);  // The planted bug: no confirmation.
-      } else if (leader.confirmed_slot() < r.after || app_->applied_slot() + 1 < r.after) {
-        break;
-      } else if (leader.SameConfiguration(r.after, leader.confirmed_slot())) {
-        // Not across a configuration boundary: no single quorum argument there; the log answers.
-        result = app_->Query(r.command.payload);
+      } else {
+        const Leader::ReadState state = leader.ReadConfirmation(r.round, r.after);
+        if (state == Leader::ReadState::kWaiting || app_->applied_slot() + 1 < r.after) break;
+        // Across a configuration boundary there is no single quorum argument: the log answers.
+        if (state == Leader::ReadState::kConfirmed) result = app_->Query(r.command.payload);
       }
     }
     if (result) {

@@ -13,18 +13,19 @@
 // acknowledges what it did not persist (ARCHITECTURE.md, durability contract).
 //
 // Sends: messages that report nothing the node persists (Accept, Decision, Propose,
-// Decisions) leave before the pass's fsync (SafeBeforePersist says why that is safe), so a
-// leader and its followers write their copies of a batch at the same time.
+// Decisions, Confirm, Confirmed) leave before the pass's fsync (SafeBeforePersist says why that is
+// safe), so a leader and its followers write their copies of a batch at the same time.
 //
 // Reads: a read-only command (get, scan, lookups) that reaches the active leader does not go
-// through the log. The node notes the leader's ballot b and next slot n when it arrives, asks
-// the core to launch a slot (Core::ConfirmLeadership: the next batch, or a no-op), and
-// answers from its own state once a slot >= n was chosen by a commander of b and every slot
-// below n is applied. That is linearizable (Leader::ConfirmLeadership has the argument: a
-// majority accepted at b after the read arrived, so no higher ballot was adopted by then and
-// every value chosen by then sits below n). A read whose leader stepped down or changed
-// ballot before it was answered goes through the log like any command. A read reaching a
-// follower goes through the log too. One confirming slot serves every read of a loop pass.
+// through the log. The node notes the leader's ballot b, next slot n and read round r when it
+// arrives; at the end of the receive pass the core sends round r (Core::ConfirmLeadership: a
+// Confirm to the voters, which answer with their promised ballot and write nothing), and the
+// node answers from its own state once Leader::ReadConfirmation(r, n) says confirmed (a
+// majority answered round r or a later one with b, or a slot >= n was chosen at b) and every
+// slot below n is applied. That is linearizable (Leader, "Reads", has the argument). A read
+// whose leader stepped down or changed ballot before it was answered goes through the log like
+// any command, and so does one the confirmation cannot cover (another configuration). A read
+// reaching a follower goes through the log too. One round serves every read of a loop pass.
 //
 // Not thread-safe; Run() owns the thread. `stop` may be set from a signal handler.
 #pragma once
@@ -76,6 +77,10 @@ struct NodeOptions {
   // deposed leader that has not heard of its successor answers stale reads. Exists to show that
   // Partitions.PlantedUnconfirmedReadIsCaught (tests/integration/faults) catches such a node.
   bool testing_unconfirmed_read = false;
+  // TEST ONLY, a planted bug of the core (env SYNOD_TEST_PLANT=read-confirms-alone:
+  // PlantedBug::kReadConfirmsAlone, a leader confirms its read rounds with its own answer).
+  // Exists to show that Partitions.PlantedReadConfirmedAloneIsCaught catches it.
+  PlantedBug testing_core_bug = PlantedBug::kNone;
   net::Security security;  // CURVE keys, or plaintext (curve == false).
   // TEST ONLY (env SYNOD_TEST_APPLY_INLINE_BYTES): the largest slot applied on the loop
   // (node/applier.h); 0 sends every slot to the apply thread, so that the fault suite's small
@@ -151,9 +156,10 @@ class Node {
   struct PendingRead {
     std::string routing_id;
     Command command;
-    size_t kind = 0;  // NodeMetrics::KindOf the request.
-    Ballot ballot;    // The leader's ballot when the read arrived.
-    Slot after = 0;   // The leader's next_slot() then.
+    size_t kind = 0;     // NodeMetrics::KindOf the request.
+    Ballot ballot;       // The leader's ballot when the read arrived.
+    Slot after = 0;      // The leader's next_slot() then.
+    uint64_t round = 0;  // And its read_round(): the round sent at the end of that pass.
   };
   std::deque<PendingRead> reads_;  // At most limits::kPendingRequestsMax.
   struct Fetch {

@@ -69,6 +69,11 @@ void Acceptor::OnAccept(NodeId from, const AcceptMsg& msg, Ready* ready) {
   ready->messages.push_back({self_, from, AcceptedMsg{promised_, msg.slot}});
 }
 
+void Acceptor::OnConfirm(NodeId from, const ConfirmMsg& msg, Ready* ready) {
+  if (!voting_) return;
+  ready->messages.push_back({self_, from, ConfirmedMsg{promised_, msg.round}});
+}
+
 void Acceptor::Compact(Slot slot) {
   if (slot <= compacted_below_) return;
   compacted_below_ = slot;

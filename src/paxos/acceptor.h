@@ -27,6 +27,10 @@ class Acceptor {
 
   void OnPrepare(NodeId from, const PrepareMsg& msg, Ready* ready);
   void OnAccept(NodeId from, const AcceptMsg& msg, Ready* ready);
+  // Reads without the log (Leader, "Reads"): answers with the promise as it is in memory, which
+  // is never below any promise this acceptor reported (Promises and Accepteds leave after their
+  // write), so nothing is written or awaited. A rejoining acceptor is silent.
+  void OnConfirm(NodeId from, const ConfirmMsg& msg, Ready* ready);
 
   // Drops pvalues below `slot` (they are decided and covered by a durable snapshot).
   void Compact(Slot slot);

@@ -20,6 +20,7 @@ enum class PlantedBug {
   kRejoinVotesAtOnce,         // A node with a wiped data dir votes as soon as it is welcomed.
   kReconfigSkipsExtension,    // A leader opens slots of a new configuration without phase 1.
   kScoutTakesFirstPage,       // A scout counts a paged Promise as complete after its first page.
+  kReadConfirmsAlone,         // A leader's own Confirmed confirms a read round (no majority).
 };
 
 struct CoreConfig {

@@ -160,6 +160,11 @@ void Core::Handle(const Envelope& e, Ready* ready) {
   if (auto* m = std::get_if<DecisionMsg>(&e.body)) return OnDecision(*m, ready);
   if (auto* m = std::get_if<PrepareMsg>(&e.body)) return acceptor_.OnPrepare(from, *m, ready);
   if (auto* m = std::get_if<AcceptMsg>(&e.body)) return acceptor_.OnAccept(from, *m, ready);
+  if (auto* m = std::get_if<ConfirmMsg>(&e.body)) return acceptor_.OnConfirm(from, *m, ready);
+  if (auto* m = std::get_if<ConfirmedMsg>(&e.body)) {
+    leader_->OnConfirmed(from, *m, tick_);
+    return replica_->ObserveBallot(m->ballot, tick_);
+  }
   if (auto* m = std::get_if<PromiseMsg>(&e.body)) {
     if (m->compacted_below > 0) replica_->ObserveDecidedBelow(m->compacted_below);
     leader_->OnPromise(from, *m, tick_, ready);

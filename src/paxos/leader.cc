@@ -63,6 +63,7 @@ void Leader::Adopt(uint64_t tick, Ready* ready) {
   answered_at_ballot_.clear();
   next_slot_ = top;
   confirmed_slot_ = 0;
+  ForgetReadRounds();
   last_timestamp_ns_ = std::max(last_timestamp_ns_, replica_->last_timestamp_ns());
   adopt_timestamp_ns_ = last_timestamp_ns_;
   adopt_next_ = floor;
@@ -149,6 +150,7 @@ void Leader::StepDown(const Ballot& by, uint64_t tick) {
   queue_.clear();
   queued_ids_.clear();
   confirmed_slot_ = barrier_slot_ = 0;
+  ForgetReadRounds();
   backoff_until_tick_ = tick + prng_->Range(config_.backoff_min_ticks, config_.backoff_max_ticks);
 }
 
@@ -213,9 +215,64 @@ void Leader::Flush(Ready* ready) {
 }
 
 void Leader::ConfirmLeadership(Slot after, Ready* ready) {
-  if (state_ != State::kActive || after < next_slot_) return;  // Launched since: it will do.
-  barrier_slot_ = after;
-  Flush(ready);
+  if (state_ != State::kActive) return;
+  if (after >= replica_->slot_next() + kConfigDelaySlots) {
+    // n's configuration is not known yet: confirm with a slot launched after the reads.
+    if (after < next_slot_) return;  // One was launched since: it will do.
+    barrier_slot_ = after;
+    return Flush(ready);
+  }
+  ReadRound r{++read_round_, after, replica_->ConfigAt(after).Voters()};
+  SendReadRound(r, ready);
+  read_rounds_.push_back(std::move(r));
+  if (read_rounds_.size() > kReadRoundsMax) read_rounds_.pop_front();
+}
+
+void Leader::SendReadRound(const ReadRound& r, Ready* ready) const {
+  for (NodeId m : r.voters) {
+    auto it = confirmed_by_.find(m);
+    if (it != confirmed_by_.end() && it->second >= r.round) continue;
+    ready->messages.push_back({config_.self, m, ConfirmMsg{ballot_, r.round}});
+  }
+}
+
+void Leader::OnConfirmed(NodeId from, const ConfirmedMsg& msg, uint64_t tick) {
+  if (msg.ballot > ballot_) return ObserveBallot(msg.ballot, tick);
+  if (state_ != State::kActive || msg.ballot != ballot_) return;
+  uint64_t& answered = confirmed_by_[from];
+  answered = std::max(answered, msg.round);
+  // The newest round a majority of its voters answered confirms itself and the rounds before.
+  for (auto r = read_rounds_.rbegin(); r != read_rounds_.rend(); ++r) {
+    size_t n = 0;
+    for (NodeId v : r->voters) {
+      auto it = confirmed_by_.find(v);
+      if (it != confirmed_by_.end() && it->second >= r->round) ++n;
+    }
+    const bool quorum =
+        config_.planted_bug == PlantedBug::kReadConfirmsAlone ? n >= 1 : 2 * n > r->voters.size();
+    if (!quorum) continue;
+    confirmed_round_ = r->round;
+    confirmed_round_after_ = r->after;
+    read_rounds_.erase(read_rounds_.begin(), r.base());
+    return;
+  }
+}
+
+void Leader::ForgetReadRounds() {
+  read_rounds_.clear();
+  confirmed_by_.clear();
+  confirmed_round_ = confirmed_round_after_ = 0;
+}
+
+Leader::ReadState Leader::ReadConfirmation(uint64_t round, Slot after) const {
+  const bool by_slot = confirmed_slot_ != 0 && confirmed_slot_ >= after;
+  const bool by_round = confirmed_round_ != 0 && confirmed_round_ >= round;
+  if (!by_slot && !by_round) return ReadState::kWaiting;
+  if ((by_slot && SameConfiguration(after, confirmed_slot_)) ||
+      (by_round && SameConfiguration(after, confirmed_round_after_))) {
+    return ReadState::kConfirmed;
+  }
+  return ReadState::kOtherConfiguration;
 }
 
 bool Leader::SameConfiguration(Slot a, Slot b) const {
@@ -329,6 +386,7 @@ void Leader::Tick(uint64_t tick, uint64_t now_ns, Ready* ready) {
   if (retransmit) {
     for (auto& [slot, commander] : commanders_) commander.SendAccepts(ready);
     if (extension_) extension_->SendPrepares(ready);
+    if (!read_rounds_.empty()) SendReadRound(read_rounds_.back(), ready);
     last_retransmit_tick_ = tick;
   }
   if (transfer_to_ != 0) TickTransfer(tick, ready);

@@ -32,6 +32,26 @@
 // Invariant: every commander's slot < the replica's slot_next + kConfigDelaySlots, and its
 // Accepts go to the voters of that slot's configuration (Core, "Membership").
 //
+// Reads. A read needs every value chosen before it arrived, and those all sit below the
+// next_slot() n it noted (ours, or found at adoption), unless a higher ballot had been adopted
+// by then. That is ruled out once a majority of the voters of n's configuration is seen, after
+// the read arrived, to hold our ballot as the highest it promised: a higher ballot needs
+// promises from a majority of those voters too (Raft's ReadIndex, Ongaro's thesis 6.4, is the
+// same round). Two ways show it:
+// - a read round: ConfirmLeadership sends Confirm{ballot, round} to the voters of ConfigAt(n)
+//   and each acceptor answers with its promised ballot, writing nothing (Acceptor::OnConfirm);
+//   once a majority of them answered a round r' >= r with our ballot, every read that noted a
+//   round <= r' (it arrived before r' was sent) is confirmed. Rounds are numbered once per
+//   leader, unanswered ones are resent with the Accepts, and at most kReadRoundsMax wait (a
+//   dropped older round is covered by any later one).
+// - a slot: confirmed_slot() >= n, a slot launched after the read arrived was accepted by a
+//   majority at our ballot (the read path before read rounds; writes in flight still give it).
+// Either way the quorum argument needs one set of voters: n's configuration must be the one of
+// the round's own n' (or of the confirming slot), else the read goes through the log (Core,
+// "Membership"). When n's configuration is not known yet (n >= slot_next + kConfigDelaySlots)
+// ConfirmLeadership launches a slot instead (a no-op when nothing is queued). An adoption or a
+// step-down forgets every confirmation.
+//
 // Membership. Each slot has one configuration (membership.h) and the leader runs both phases
 // for a slot with that configuration's voters: the Scout with those of its first slot; before
 // opening the first slot of a later configuration, an extension scout with the same ballot
@@ -83,19 +103,18 @@ class Leader {
   void TakeOver(const Ballot& from_ballot, uint64_t tick, Ready* ready);
   NodeId transfer_to() const { return transfer_to_; }
 
-  // Reads without the log (the node's read path). ConfirmLeadership asks that a slot at or
-  // above `after` (a next_slot() the caller saw) be launched soon: the next batch of commands,
-  // or a no-op when none is queued; nothing when one was launched since. confirmed_slot() is the
-  // highest slot a commander of the current ballot saw chosen (0 after an adoption or a step-down).
-  // Once confirmed_slot() >= next_slot() as it was when a read arrived, a majority accepted at our
-  // ballot after the read arrived, so no higher ballot had been adopted by then and every value
-  // chosen by then is below that next_slot() (ours, or found at adoption): a read of the state
-  // with every slot below it applied is linearizable (node/node.h, "Reads"). That quorum
-  // argument needs one set of voters: SameConfiguration(after, confirmed_slot()) must hold
-  // (Core, "Membership"), else the read goes through the log.
+  // Reads without the log (see "Reads"). A read arriving at the active leader notes ballot(),
+  // next_slot() (its `after`) and read_round(); ConfirmLeadership(after) then sends that round.
+  // ReadConfirmation says whether the read may be answered from a state with every slot below
+  // `after` applied, must wait, or must go through the log.
   void ConfirmLeadership(Slot after, Ready* ready);
+  void OnConfirmed(NodeId from, const ConfirmedMsg& msg, uint64_t tick);
+  enum class ReadState { kWaiting, kConfirmed, kOtherConfiguration };
+  ReadState ReadConfirmation(uint64_t round, Slot after) const;
+  uint64_t read_round() const { return read_round_ + 1; }  // The next ConfirmLeadership's.
   Slot next_slot() const { return next_slot_; }
   Slot confirmed_slot() const { return confirmed_slot_; }
+  uint64_t confirmed_round() const { return confirmed_round_; }
   bool SameConfiguration(Slot a, Slot b) const;
 
   State state() const { return state_; }
@@ -148,8 +167,24 @@ class Leader {
   Slot next_slot_ = 1;
   Slot confirmed_slot_ = 0;  // Highest slot chosen by a commander of ballot_ (0: none yet).
   Slot barrier_slot_ = 0;    // Launch a slot >= this even if no command is queued (0: none).
-  Slot adopt_next_ = 0;      // Next slot of [floor, top) found at adoption.
-  Slot adopt_top_ = 0;       // top at adoption.
+  // Read rounds (see "Reads"). read_round_ is the last round sent; read_rounds_ the ones sent at
+  // ballot_ and not confirmed yet, ascending; confirmed_by_ the highest round each acceptor
+  // answered with ballot_; confirmed_round_ the highest confirmed round and after_ its n.
+  struct ReadRound {
+    uint64_t round = 0;
+    Slot after = 0;
+    std::vector<NodeId> voters;
+  };
+  static constexpr size_t kReadRoundsMax = 64;
+  void SendReadRound(const ReadRound& r, Ready* ready) const;
+  void ForgetReadRounds();
+  uint64_t read_round_ = 0;
+  std::deque<ReadRound> read_rounds_;
+  std::map<NodeId, uint64_t> confirmed_by_;
+  uint64_t confirmed_round_ = 0;
+  Slot confirmed_round_after_ = 0;
+  Slot adopt_next_ = 0;                  // Next slot of [floor, top) found at adoption.
+  Slot adopt_top_ = 0;                   // top at adoption.
   uint64_t adopt_timestamp_ns_ = 0;      // Running batch timestamp over that range.
   std::map<Slot, PValue> adopt_values_;  // Its pvalues not proposed yet.
   // Phase 1 of ballot_ is done with a majority of each of these voter sets, for every slot of a

@@ -7,7 +7,8 @@ const char* BodyName(const Body& body) {
       "Join",          "Welcome",       "Invoke",         "Invoked",     "Propose",
       "Decision",      "Prepare",       "Promise",        "Accept",      "Accepted",
       "Active",        "Catchup",       "Decisions",      "StatusQuery", "StatusReport",
-      "SnapshotFetch", "SnapshotChunk", "LeaderTransfer", "TakeOver"};
+      "SnapshotFetch", "SnapshotChunk", "LeaderTransfer", "TakeOver",    "Confirm",
+      "Confirmed"};
   static_assert(std::variant_size_v<Body> == sizeof(kNames) / sizeof(kNames[0]));
   return kNames[body.index()];
 }

@@ -135,11 +135,23 @@ struct TakeOverMsg {
   Ballot ballot;
   Slot decided_slot = 0;  // The old leader's decided prefix when it handed over.
 };
+// Reads without the log (Leader, "Reads"). Leader -> the voters of a slot's configuration:
+// "is `ballot` still the highest you promised?" An acceptor answers with its promised ballot
+// and the same round; nothing is written on either side.
+struct ConfirmMsg {
+  Ballot ballot;
+  uint64_t round = 0;  // Increases with every Confirm a leader sends; > 0.
+};
+struct ConfirmedMsg {
+  Ballot ballot;  // The acceptor's promised ballot when it answered.
+  uint64_t round = 0;
+};
 
-using Body = std::variant<JoinMsg, WelcomeMsg, InvokeMsg, InvokedMsg, ProposeMsg, DecisionMsg,
-                          PrepareMsg, PromiseMsg, AcceptMsg, AcceptedMsg, ActiveMsg, CatchupMsg,
-                          DecisionsMsg, StatusQueryMsg, StatusReportMsg, SnapshotFetchMsg,
-                          SnapshotChunkMsg, LeaderTransferMsg, TakeOverMsg>;
+using Body =
+    std::variant<JoinMsg, WelcomeMsg, InvokeMsg, InvokedMsg, ProposeMsg, DecisionMsg, PrepareMsg,
+                 PromiseMsg, AcceptMsg, AcceptedMsg, ActiveMsg, CatchupMsg, DecisionsMsg,
+                 StatusQueryMsg, StatusReportMsg, SnapshotFetchMsg, SnapshotChunkMsg,
+                 LeaderTransferMsg, TakeOverMsg, ConfirmMsg, ConfirmedMsg>;
 
 inline constexpr NodeId kClientEndpoint = 0;  // `to`/`from` of client traffic.
 

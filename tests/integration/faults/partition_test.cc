@@ -158,14 +158,16 @@ TEST(Partitions, LeaderIsolatedUnderLoad) { RunIsolation(/*isolate_leader=*/true
 // few of their reads there overlap a newer write of the same key. This scenario forces the
 // window instead:
 //   - readers reach ONLY the leader L (their client knows no other node), and read one key;
-//   - writers reach only the other two, and put that key;
+//   - writers reach only the other two, and put that key (they pause for the cut, so that L has
+//     no slot in flight when it is cut off);
 //   - L is cut off from both. It never steps down on its own (only a higher ballot deposes
 //     it), so it still believes it leads while the majority elects a new leader and
 //     acknowledges the writers' puts; then the cut heals.
 // With the read path L cannot confirm its ballot, so its reads wait (clients time out: the
 // outcome is unknown) until the heal deposes it and they go through the log. A leader that
-// answers at once (SYNOD_TEST_PLANT=unconfirmed-read) returns the value of before the cut
-// after newer puts were acknowledged: the history is not linearizable.
+// answers at once (SYNOD_TEST_PLANT=unconfirmed-read), or one whose read rounds count its own
+// acceptor's answer as a quorum (SYNOD_TEST_PLANT=read-confirms-alone), returns the value of
+// before the cut after newer puts were acknowledged: the history is not linearizable.
 struct ReadWindow {
   bool old_leader_leads = false;  // L still reported role leader at its old ballot, at the end.
   size_t puts_acked = 0;          // Puts invoked after the new leader rose, acked before heal.
@@ -173,13 +175,14 @@ struct ReadWindow {
   size_t reads_answered = 0;      // ... and answered before the heal.
 };
 
-std::string RunReadsAtIsolatedLeader(Namespace& ns, bool plant, ReadWindow* window) {
+// `plant`: a SYNOD_TEST_PLANT value for every node, or null.
+std::string RunReadsAtIsolatedLeader(Namespace& ns, const char* plant, ReadWindow* window) {
   const uint64_t seed = FaultSeed();
   PrintReproducer(seed);
   ClusterOptions o;
   o.host_base = kHostBase;
   o.uid_base = kUidBase;
-  if (plant) o.env = {"SYNOD_TEST_PLANT=unconfirmed-read"};
+  if (plant != nullptr) o.env = {std::string("SYNOD_TEST_PLANT=") + plant};
   TestCluster cluster(o);
   cluster.StartAll();
   const NodeId leader = cluster.WaitForLeader(20000);
@@ -202,11 +205,20 @@ std::string RunReadsAtIsolatedLeader(Namespace& ns, bool plant, ReadWindow* wind
   r.client_timeout_ms = 300;  // Short: a read waiting at L gives way to the next one soon.
   r.client_retry_ms = 100;
   Workload readers(&cluster, seed, r), writers(&cluster, seed + 1, w);
+  WorkloadOptions w_late = w;  // The same writers, started again once L is cut off.
+  w_late.value_prefix = "x";
+  Workload late_writers(&cluster, seed + 2, w_late);
   Schedule schedule(seed);
   readers.Start();
   writers.Start();
   schedule.SleepBetween(300, 600);  // The key has a value on every node.
+  // Writes pause for the cut, so that L has no slot in flight when it is cut off: every slot
+  // below its next one is applied, and only the confirmation holds its reads back (a slot it
+  // could not decide would hold them back too, and hide a broken confirmation).
+  writers.Stop();
+  schedule.SleepBetween(150, 250);
   for (NodeId other : majority) ns.Cut(leader, other);
+  late_writers.Start();
   if (::testing::Test::HasFatalFailure()) return "cannot cut the leader off";
   const NodeId successor = cluster.WaitForLeader(5000, majority);
   const int64_t window_start_ns = NowNs();
@@ -219,12 +231,12 @@ std::string RunReadsAtIsolatedLeader(Namespace& ns, bool plant, ReadWindow* wind
   ns.Heal();
   schedule.SleepBetween(800, 1200);  // L hears the new ballot; its waiting reads use the log.
   readers.Stop();
-  writers.Stop();
+  late_writers.Stop();
   // The window was open: L still led, at a ballot below its successor's.
   window->old_leader_leads = old_status.ok() && new_status.ok() &&
                              old_status.value().role == "leader" &&
                              old_status.value().ballot < new_status.value().ballot;
-  for (const check::KvOp& op : writers.history()) {
+  for (const check::KvOp& op : late_writers.history()) {
     window->puts_acked +=
         op.known && op.invoke_ns >= window_start_ns && op.return_ns < window_end_ns;
   }
@@ -240,7 +252,7 @@ std::string RunReadsAtIsolatedLeader(Namespace& ns, bool plant, ReadWindow* wind
       window->reads_invoked, window->reads_answered);
   RunStats stats;
   stats.faults = 1;
-  std::string failures = CheckRun(cluster, {&readers, &writers}, &stats);
+  std::string failures = CheckRun(cluster, {&readers, &writers, &late_writers}, &stats);
   PrintSummary(CurrentTestName(), seed, stats, failures.empty());
   return failures;
 }
@@ -250,7 +262,7 @@ TEST(Partitions, ReadsAtIsolatedLeaderWaitWhileTheMajorityWrites) {
   Namespace ns(&skip);
   if (!skip.empty()) GTEST_SKIP() << skip;
   ReadWindow window;
-  const std::string failures = RunReadsAtIsolatedLeader(ns, /*plant=*/false, &window);
+  const std::string failures = RunReadsAtIsolatedLeader(ns, /*plant=*/nullptr, &window);
   EXPECT_EQ(failures, "");
   // The window the scenario is for was open (else the test shows nothing).
   EXPECT_TRUE(window.old_leader_leads);
@@ -260,21 +272,25 @@ TEST(Partitions, ReadsAtIsolatedLeaderWaitWhileTheMajorityWrites) {
   EXPECT_EQ(window.reads_answered, 0u);
 }
 
-// The planted bug must be caught by the linearizability check, on every run.
-TEST(Partitions, PlantedUnconfirmedReadIsCaught) {
+// The planted bugs must be caught by the linearizability check, on every run.
+void ExpectPlantCaught(const char* plant) {
   std::string skip;
   Namespace ns(&skip);
   if (!skip.empty()) GTEST_SKIP() << skip;
   ReadWindow window;
-  const std::string failures = RunReadsAtIsolatedLeader(ns, /*plant=*/true, &window);
+  const std::string failures = RunReadsAtIsolatedLeader(ns, plant, &window);
   std::printf("what the checks reported (expected):\n%s", failures.c_str());
   EXPECT_TRUE(window.old_leader_leads);
   EXPECT_GT(window.puts_acked, 0u);
   EXPECT_GT(window.reads_answered, 0u);
   EXPECT_NE(failures.find("KV history: NOT linearizable"), std::string::npos)
-      << "the planted unconfirmed-read bug went unnoticed\n"
+      << "the planted " << plant << " bug went unnoticed\n"
       << failures;
 }
+
+TEST(Partitions, PlantedUnconfirmedReadIsCaught) { ExpectPlantCaught("unconfirmed-read"); }
+
+TEST(Partitions, PlantedReadConfirmedAloneIsCaught) { ExpectPlantCaught("read-confirms-alone"); }
 
 }  // namespace
 }  // namespace synod::integration::faults

@@ -56,6 +56,8 @@ std::vector<Body> EveryMessage() {
       SnapshotChunkMsg{9, 1048576, 3000000, "chunk-bytes"},
       LeaderTransferMsg{3, true, 1},
       TakeOverMsg{Ballot{4, 1}, 99},
+      ConfirmMsg{Ballot{7, 1}, 5},
+      ConfirmedMsg{Ballot{8, 2}, 5},
       StatusReportMsg{2,
                       "leader",
                       2,
@@ -120,6 +122,10 @@ TEST(Codec, RejoinAndTransferFieldsSurviveTheRoundTrip) {
   ASSERT_TRUE(take.ok());
   EXPECT_EQ(std::get<TakeOverMsg>(take.value().body).ballot, (Ballot{4, 1}));
   EXPECT_EQ(std::get<TakeOverMsg>(take.value().body).decided_slot, 99u);
+  auto confirmed = Decode(Encode({2, 1, ConfirmedMsg{Ballot{8, 2}, 77}}));
+  ASSERT_TRUE(confirmed.ok());
+  EXPECT_EQ(std::get<ConfirmedMsg>(confirmed.value().body).ballot, (Ballot{8, 2}));
+  EXPECT_EQ(std::get<ConfirmedMsg>(confirmed.value().body).round, 77u);
 }
 
 TEST(Codec, MembershipFieldsSurviveTheRoundTrip) {
@@ -234,6 +240,10 @@ TEST(Codec, RejectsMeaninglessMessagesNamingTheField) {
   auto zero_slot = Decode(Encode({1, 2, AcceptedMsg{Ballot{1, 1}, 0}}));
   ASSERT_FALSE(zero_slot.ok());
   EXPECT_NE(zero_slot.status().message().find("slot"), std::string::npos);
+
+  auto zero_round = Decode(Encode({1, 2, ConfirmMsg{Ballot{1, 1}, 0}}));
+  ASSERT_FALSE(zero_round.ok());
+  EXPECT_NE(zero_round.status().message().find("round"), std::string::npos);
 
   std::string big(limits::kPayloadBytesMax + 1, 'x');
   auto too_big = Decode(Encode({0, 1, InvokeMsg{Command{5, 1, big}}}));

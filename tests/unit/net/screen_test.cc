@@ -35,6 +35,8 @@ TEST(Screen, HonestPeerMessagesPass) {
   EXPECT_TRUE(Passes(3, DecisionsMsg{{Decision{50, Batch1()}, Decision{51, Batch1()}}}, &r));
   EXPECT_TRUE(Passes(3, CatchupMsg{1}, &r));
   EXPECT_TRUE(Passes(3, JoinMsg{}, &r));
+  EXPECT_TRUE(Passes(2, ConfirmMsg{b2, 7}, &r));
+  EXPECT_TRUE(Passes(3, ConfirmedMsg{b2, 7}, &r));
   EXPECT_EQ(r.Total(), 0u);
 }
 
@@ -56,8 +58,10 @@ TEST(Screen, BallotsOfStrangersOrOfAnotherLeaderAreCounted) {
   EXPECT_FALSE(Passes(2, DecisionMsg{101, Ballot{5, 3}, Batch1()}, &r));
   EXPECT_FALSE(Passes(3, PromiseMsg{Ballot{5, 2}, 0, {PValue{9, Ballot{4, 7}, Batch1()}}}, &r));
   EXPECT_FALSE(Passes(3, AcceptedMsg{Ballot{5, 8}, 101}, &r));
-  EXPECT_EQ(r.ballot_not_member, 6u);
-  EXPECT_EQ(r.Total(), 6u);
+  EXPECT_FALSE(Passes(2, ConfirmMsg{Ballot{5, 3}, 7}, &r));  // Asks about node 3's ballot.
+  EXPECT_FALSE(Passes(3, ConfirmedMsg{Ballot{5, 9}, 7}, &r));
+  EXPECT_EQ(r.ballot_not_member, 8u);
+  EXPECT_EQ(r.Total(), 8u);
 }
 
 TEST(Screen, SlotsBeyondAnyHonestSenderAreCounted) {
