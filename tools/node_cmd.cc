@@ -153,6 +153,12 @@ int RunNode(const NodeFlags& f) {
         "confirming its leadership (stale reads)",
         o.id);
   }
+  if (o.testing_core_bug == PlantedBug::kReadConfirmsAlone) {
+    spdlog::warn(
+        "node {}: TEST ONLY planted bug read-confirms-alone: as leader it confirms reads with "
+        "its own acceptor's answer alone (stale reads)",
+        o.id);
+  }
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
   std::signal(SIGPIPE, SIG_IGN);
