@@ -122,9 +122,10 @@ for i in 1 2 3; do
   stalls=$(grep -cE "Stalling writes|Stopping writes" "$work/local/n$i/stdout.log" 2>/dev/null || true)
   terms=$(grep -c "leads at" "$work/local/n$i/stdout.log" 2>/dev/null || true)
   say "#   node $i: ${terms:-0} leader terms begun, ${stalls:-0} RocksDB write stalls logged; its last events:"
-  # Why RocksDB stalled (the reasons it names: too many memtables, L0 files, pending bytes).
-  grep -hoE "(Stalling|Stopping) writes because [a-z0-9 ]+" "$work/local/n$i/stdout.log" 2>/dev/null \
-    | sort | uniq -c | sed 's/^ */#     stalls: /' | tee -a "$out" || true
+  # Why RocksDB stalled (the reasons it names: too many memtables, L0 files, pending bytes),
+  # and in which column family (RocksDB puts its name in brackets first).
+  grep -hoE "(\[[a-z0-9_]+\] )?(Stalling|Stopping) writes because [a-z0-9 -]+" "$work/local/n$i/stdout.log" 2>/dev/null \
+    | sed -E 's/ [0-9]+ level-0 files/ N level-0 files/; s/ rate [0-9]+.*//' | sort | uniq -c | sed 's/^ */#     stalls: /' | tee -a "$out" || true
   grep -hE "leads at|warn|error" "$work/local/n$i/stdout.log" 2>/dev/null | grep -vE "Stalling writes|Stopping writes" \
     | tail -8 | cut -c1-200 | sed 's/^/#     /' | tee -a "$out" || true
 done
