@@ -177,6 +177,8 @@ TEST_F(HostileFrames, ValidFramesFromANonMember) {
   send("Promise", PromiseMsg{{UINT64_MAX, kStranger}, 0, {}});
   send("Accepted", AcceptedMsg{{UINT64_MAX, kStranger}, huge});
   send("Active with the highest ballot", ActiveMsg{{UINT64_MAX, kStranger}, huge});
+  send("Confirm with the highest ballot", ConfirmMsg{{UINT64_MAX, kStranger}, UINT64_MAX});
+  send("Confirmed with the highest ballot", ConfirmedMsg{{UINT64_MAX, kStranger}, UINT64_MAX});
   send("Catchup", CatchupMsg{1});
   send("Join", JoinMsg{});
   send("Decision for a far slot", DecisionMsg{huge, {huge, kStranger}, OneCommandBatch()});
