@@ -19,8 +19,8 @@
 // Reads: a read-only command (get, scan, lookups) that reaches the active leader does not go
 // through the log. The node notes the leader's ballot b, next slot n and read round r when it
 // arrives; at the end of the receive pass the core sends round r (Core::ConfirmLeadership: a
-// Confirm to the voters, which answer with their promised ballot and write nothing), and the
-// node answers from its own state once Leader::ReadConfirmation(r, n) says confirmed (a
+// Confirm to a quorum of voters, which answer with their promised ballot and write nothing), and
+// the node answers from its own state once Leader::ReadConfirmation(r, n) says confirmed (a
 // majority answered round r or a later one with b, or a slot >= n was chosen at b) and every
 // slot below n is applied. That is linearizable (Leader, "Reads", has the argument). A read
 // whose leader stepped down or changed ballot before it was answered goes through the log like

@@ -223,15 +223,29 @@ void Leader::ConfirmLeadership(Slot after, Ready* ready) {
     return Flush(ready);
   }
   ReadRound r{++read_round_, after, replica_->ConfigAt(after).Voters()};
-  SendReadRound(r, ready);
+  SendReadRound(r, /*to_all=*/false, ready);
   read_rounds_.push_back(std::move(r));
   if (read_rounds_.size() > kReadRoundsMax) read_rounds_.pop_front();
 }
 
-void Leader::SendReadRound(const ReadRound& r, Ready* ready) const {
-  for (NodeId m : r.voters) {
+// A round goes to a quorum only: this node's acceptor and the voters that answered the latest
+// rounds (ties: the lower id). Followers that are not needed do no work for reads, and a quorum
+// that falls silent is replaced at the next retransmission, which goes to every voter that has
+// not answered (`to_all`).
+void Leader::SendReadRound(const ReadRound& r, bool to_all, Ready* ready) const {
+  auto answered = [&](NodeId m) -> uint64_t {
+    if (m == config_.self) return UINT64_MAX;
     auto it = confirmed_by_.find(m);
-    if (it != confirmed_by_.end() && it->second >= r.round) continue;
+    return it == confirmed_by_.end() ? 0 : it->second;
+  };
+  std::vector<NodeId> to = r.voters;
+  if (!to_all) {
+    std::stable_sort(to.begin(), to.end(),
+                     [&](NodeId a, NodeId b) { return answered(a) > answered(b); });
+    to.resize(to.size() / 2 + 1);
+  }
+  for (NodeId m : to) {
+    if (answered(m) >= r.round && m != config_.self) continue;
     ready->messages.push_back({config_.self, m, ConfirmMsg{ballot_, r.round}});
   }
 }
@@ -386,7 +400,7 @@ void Leader::Tick(uint64_t tick, uint64_t now_ns, Ready* ready) {
   if (retransmit) {
     for (auto& [slot, commander] : commanders_) commander.SendAccepts(ready);
     if (extension_) extension_->SendPrepares(ready);
-    if (!read_rounds_.empty()) SendReadRound(read_rounds_.back(), ready);
+    if (!read_rounds_.empty()) SendReadRound(read_rounds_.back(), /*to_all=*/true, ready);
     last_retransmit_tick_ = tick;
   }
   if (transfer_to_ != 0) TickTransfer(tick, ready);

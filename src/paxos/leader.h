@@ -38,8 +38,10 @@
 // the read arrived, to hold our ballot as the highest it promised: a higher ballot needs
 // promises from a majority of those voters too (Raft's ReadIndex, Ongaro's thesis 6.4, is the
 // same round). Two ways show it:
-// - a read round: ConfirmLeadership sends Confirm{ballot, round} to the voters of ConfigAt(n)
-//   and each acceptor answers with its promised ballot, writing nothing (Acceptor::OnConfirm);
+// - a read round: ConfirmLeadership sends Confirm{ballot, round} to a quorum of the voters of
+//   ConfigAt(n) (its own acceptor and the voters that answered the latest rounds; a
+//   retransmission asks every voter that has not answered) and each acceptor answers with its
+//   promised ballot, writing nothing (Acceptor::OnConfirm);
 //   once a majority of them answered a round r' >= r with our ballot, every read that noted a
 //   round <= r' (it arrived before r' was sent) is confirmed. Rounds are numbered once per
 //   leader, unanswered ones are resent with the Accepts, and at most kReadRoundsMax wait (a
@@ -176,7 +178,7 @@ class Leader {
     std::vector<NodeId> voters;
   };
   static constexpr size_t kReadRoundsMax = 64;
-  void SendReadRound(const ReadRound& r, Ready* ready) const;
+  void SendReadRound(const ReadRound& r, bool to_all, Ready* ready) const;
   void ForgetReadRounds();
   uint64_t read_round_ = 0;
   std::deque<ReadRound> read_rounds_;

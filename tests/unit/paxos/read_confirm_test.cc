@@ -54,7 +54,7 @@ TEST(ReadConfirm, ARoundConfirmsOnceAMajorityAnswersWithTheBallotAndWritesNothin
   Ready ready;
   core.ConfirmLeadership(after, &ready);
   auto confirms = Confirms(ready);
-  ASSERT_EQ(confirms.size(), 2u) << "a Confirm to each other voter (1 answers itself)";
+  ASSERT_EQ(confirms.size(), 1u) << "a Confirm to a quorum: node 2 (1 answers itself)";
   EXPECT_EQ(confirms[2].ballot, b);
   EXPECT_EQ(confirms[2].round, round);
   EXPECT_TRUE(Sent<AcceptMsg>(ready).empty()) << "a slot launched to confirm a read";
@@ -136,6 +136,36 @@ TEST(ReadConfirm, AnUnansweredRoundIsResentToTheSilentVoters) {
   ready.Clear();
   for (uint32_t i = 0; i <= config.retransmit_ticks; ++i) core.Tick(0, &ready);
   EXPECT_TRUE(Confirms(ready).empty()) << "a confirmed round was resent";
+}
+
+// A round goes to a quorum (the leader's own acceptor and the follower that answered the latest
+// rounds); a retransmission goes to every voter that has not answered, and whoever answers it
+// is asked first from then on.
+TEST(ReadConfirm, ARoundGoesToAQuorumAndFollowsTheFollowerThatAnswers) {
+  CoreConfig config = Config(1);
+  Core core(config, Joined());
+  MakeLeader(core);
+  const Ballot b = core.leader().ballot();
+  Ready ready;
+  const uint64_t r1 = core.leader().read_round();
+  core.ConfirmLeadership(core.leader().next_slot(), &ready);
+  auto first = Confirms(ready);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first.begin()->first, 2u) << "no answers yet: the lower id";
+  // Node 2 is silent: the retransmission asks both, and node 3 answers.
+  ready.Clear();
+  for (uint32_t i = 0; i <= config.retransmit_ticks && Confirms(ready).empty(); ++i) {
+    core.Tick(0, &ready);
+  }
+  ASSERT_EQ(Confirms(ready).size(), 2u);
+  core.Step({3, 1, ConfirmedMsg{b, r1}}, &ready);
+  ASSERT_EQ(core.leader().ReadConfirmation(r1, core.leader().next_slot()), ReadState::kConfirmed);
+  ready.Clear();
+  core.ConfirmLeadership(core.leader().next_slot(), &ready);
+  auto next = Confirms(ready);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next.begin()->first, 3u)
+      << "the silent follower asked again instead of the one that answered";
 }
 
 TEST(ReadConfirm, ASlotLaunchedAfterTheReadConfirmsItToo) {
