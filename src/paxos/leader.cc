@@ -233,21 +233,22 @@ void Leader::ConfirmLeadership(Slot after, Ready* ready) {
 // that falls silent is replaced at the next retransmission, which goes to every voter that has
 // not answered (`to_all`).
 void Leader::SendReadRound(const ReadRound& r, bool to_all, Ready* ready) const {
-  auto answered = [&](NodeId m) -> uint64_t {
-    if (m == config_.self) return UINT64_MAX;
-    auto it = confirmed_by_.find(m);
-    return it == confirmed_by_.end() ? 0 : it->second;
-  };
+  // This node's acceptor first: it answers at once, without a message on the wire.
+  auto rank = [&](NodeId m) { return m == config_.self ? UINT64_MAX : AnsweredRound(m); };
   std::vector<NodeId> to = r.voters;
   if (!to_all) {
-    std::stable_sort(to.begin(), to.end(),
-                     [&](NodeId a, NodeId b) { return answered(a) > answered(b); });
+    std::stable_sort(to.begin(), to.end(), [&](NodeId a, NodeId b) { return rank(a) > rank(b); });
     to.resize(to.size() / 2 + 1);
   }
   for (NodeId m : to) {
-    if (answered(m) >= r.round && m != config_.self) continue;
+    if (m != config_.self && AnsweredRound(m) >= r.round) continue;
     ready->messages.push_back({config_.self, m, ConfirmMsg{ballot_, r.round}});
   }
+}
+
+uint64_t Leader::AnsweredRound(NodeId acceptor) const {
+  auto it = confirmed_by_.find(acceptor);
+  return it == confirmed_by_.end() ? 0 : it->second;
 }
 
 void Leader::OnConfirmed(NodeId from, const ConfirmedMsg& msg, uint64_t tick) {
@@ -257,11 +258,8 @@ void Leader::OnConfirmed(NodeId from, const ConfirmedMsg& msg, uint64_t tick) {
   answered = std::max(answered, msg.round);
   // The newest round a majority of its voters answered confirms itself and the rounds before.
   for (auto r = read_rounds_.rbegin(); r != read_rounds_.rend(); ++r) {
-    size_t n = 0;
-    for (NodeId v : r->voters) {
-      auto it = confirmed_by_.find(v);
-      if (it != confirmed_by_.end() && it->second >= r->round) ++n;
-    }
+    const size_t n = std::count_if(r->voters.begin(), r->voters.end(),
+                                   [&](NodeId v) { return AnsweredRound(v) >= r->round; });
     const bool quorum =
         config_.planted_bug == PlantedBug::kReadConfirmsAlone ? n >= 1 : 2 * n > r->voters.size();
     if (!quorum) continue;

@@ -179,6 +179,7 @@ class Leader {
   };
   static constexpr size_t kReadRoundsMax = 64;
   void SendReadRound(const ReadRound& r, bool to_all, Ready* ready) const;
+  uint64_t AnsweredRound(NodeId acceptor) const;  // Its confirmed_by_ entry, 0 if none.
   void ForgetReadRounds();
   uint64_t read_round_ = 0;
   std::deque<ReadRound> read_rounds_;

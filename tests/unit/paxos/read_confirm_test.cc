@@ -45,6 +45,13 @@ std::map<NodeId, ConfirmMsg> Confirms(const Ready& ready) {
   return out;
 }
 
+// Ticks until a retransmission carries Confirms again (at most one retransmission interval).
+void TickUntilConfirmsResent(Core& core, const CoreConfig& config, Ready* ready) {
+  for (uint32_t i = 0; i <= config.retransmit_ticks && Confirms(*ready).empty(); ++i) {
+    core.Tick(0, ready);
+  }
+}
+
 TEST(ReadConfirm, ARoundConfirmsOnceAMajorityAnswersWithTheBallotAndWritesNothing) {
   Core core(Config(1), Joined());
   MakeLeader(core);
@@ -126,9 +133,7 @@ TEST(ReadConfirm, AnUnansweredRoundIsResentToTheSilentVoters) {
   const uint64_t round = core.leader().read_round();
   core.ConfirmLeadership(core.leader().next_slot(), &ready);
   ready.Clear();
-  for (uint32_t i = 0; i <= config.retransmit_ticks && Confirms(ready).empty(); ++i) {
-    core.Tick(0, &ready);
-  }
+  TickUntilConfirmsResent(core, config, &ready);
   auto again = Confirms(ready);
   ASSERT_EQ(again.size(), 2u) << "the lost round was never resent";
   EXPECT_EQ(again[3].round, round);
@@ -154,9 +159,7 @@ TEST(ReadConfirm, ARoundGoesToAQuorumAndFollowsTheFollowerThatAnswers) {
   EXPECT_EQ(first.begin()->first, 2u) << "no answers yet: the lower id";
   // Node 2 is silent: the retransmission asks both, and node 3 answers.
   ready.Clear();
-  for (uint32_t i = 0; i <= config.retransmit_ticks && Confirms(ready).empty(); ++i) {
-    core.Tick(0, &ready);
-  }
+  TickUntilConfirmsResent(core, config, &ready);
   ASSERT_EQ(Confirms(ready).size(), 2u);
   core.Step({3, 1, ConfirmedMsg{b, r1}}, &ready);
   ASSERT_EQ(core.leader().ReadConfirmation(r1, core.leader().next_slot()), ReadState::kConfirmed);
